@@ -1,0 +1,104 @@
+"""Cache commands: ``import``, ``list`` and ``doctor``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from newsdiff_tui.commands.common import EXIT_USAGE, open_store, warn
+from newsdiff_tui.errors import NewsdiffError
+from newsdiff_tui.history import load_history
+from newsdiff_tui.store import article_to_doc
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "import",
+        help="import article histories from JSON files",
+        description="Import article histories (the format --export --format json "
+        "writes; the bundled seed file is one).",
+    )
+    p.add_argument("files", nargs="+", metavar="FILE.json")
+    p.set_defaults(handler=run_import)
+
+    p = sub.add_parser(
+        "list",
+        help="list tracked articles",
+        description="List tracked articles, most recently changed first.",
+    )
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.set_defaults(handler=run_list)
+
+    p = sub.add_parser(
+        "doctor",
+        help="check the cache files and repair the index",
+        description="Check every cache file; report problems by path. Corrupt "
+        "files are kept for you to inspect.",
+    )
+    p.add_argument(
+        "--rebuild-index",
+        action="store_true",
+        help="rebuild index.json from the per-article shards",
+    )
+    p.set_defaults(handler=run_doctor)
+
+
+def _read_json(path: Path) -> object:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise NewsdiffError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise NewsdiffError(f"{path}: is a directory, not a JSON file") from None
+    except OSError as exc:
+        raise NewsdiffError(f"{path}: cannot read ({exc.strerror})") from None
+    if not raw.strip():
+        raise NewsdiffError(f"{path}: file is empty")
+    try:
+        return json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise NewsdiffError(f"{path}: not valid JSON ({exc})") from None
+
+
+def run_import(args: argparse.Namespace) -> int:
+    payloads = [(Path(f), _read_json(Path(f))) for f in args.files]  # validate all first
+    with open_store(args) as store:
+        for path, data in payloads:
+            article, added = load_history(store, data, where=str(path))
+            print(f"imported {added} version(s) of {article.id}  {article.title}")
+    return 0
+
+
+def run_list(args: argparse.Namespace) -> int:
+    with open_store(args) as store:
+        for article in store.articles():
+            doc = article_to_doc(article)
+            if args.json:
+                doc.pop("check", None)
+                doc.pop("feed_url", None)
+                print(json.dumps(doc, ensure_ascii=False))
+            else:
+                changed = (doc["last_changed"] or "-")[:16].replace("T", " ")
+                print(
+                    f"{article.id}  {article.source:<12.12} {article.version_count:>3}v  "
+                    f"{changed:<16}  {article.title or article.url}"
+                )
+    return 0
+
+
+def run_doctor(args: argparse.Namespace) -> int:
+    with open_store(args) as store:
+        report = store.doctor(rebuild_index=args.rebuild_index)
+    for problem in report.problems:
+        print(f"problem: {problem}")
+    for repair in report.repaired:
+        print(f"repaired: {repair}")
+    print(
+        f"checked {report.checked_files} file(s): "
+        f"{'clean' if report.clean else f'{len(report.problems)} problem(s)'}"
+    )
+    if report.problems and not report.repaired:
+        warn("run `newsdiff-tui doctor --rebuild-index` to rebuild the index")
+        return EXIT_USAGE
+    return 0
