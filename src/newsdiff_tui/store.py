@@ -252,7 +252,7 @@ class Store:
                 raise CacheError(f"no cache at {self.root}")
             try:
                 self.root.mkdir(parents=True, exist_ok=True)
-                with self._locked():
+                with self.locked():
                     if AtomicJSONStorage(meta_path).read() is None:
                         atomic_write_json(meta_path, {"schema": SCHEMA_VERSION})
             except PermissionError as exc:
@@ -268,7 +268,7 @@ class Store:
             )
 
     @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
+    def locked(self) -> Iterator[None]:
         """Hold the cache's writer lock (an ``flock`` on ``.lock``) for the duration."""
         try:
             handle = open(self.root / ".lock", "a+")  # noqa: SIM115
@@ -317,7 +317,7 @@ class Store:
         """Write the index if entries changed since the last write."""
         if not self._dirty:
             return
-        with self._locked():
+        with self.locked():
             self._write_index()
 
     def _write_index(self) -> None:
@@ -422,7 +422,7 @@ class Store:
     ) -> Article:
         """Start tracking ``url``; returns the existing article if it is tracked already."""
         article_id = article_id_for(url)
-        with self._locked():
+        with self.locked():
             path = self.shard_path(article_id)
             if path.exists():
                 doc = self._doc_from_shard(path)
@@ -451,7 +451,7 @@ class Store:
         fetched_at = fetched_at or utcnow()
         text = text.normalized()
         text_hash = text.content_hash()
-        with self._locked():
+        with self.locked():
             data = self._read_shard(article_id)
             table: dict[str, Any] = data.setdefault("versions", {})
             docs = sorted(table.values(), key=lambda d: d["number"])
@@ -478,7 +478,7 @@ class Store:
 
     def record_check(self, article_id: str, check: CheckState) -> Article:
         """Save what a check found (success or failure); versions are never touched."""
-        with self._locked():
+        with self.locked():
             data = self._read_shard(article_id)
             meta = _meta_of(data)
             meta["check"] = _check_to_doc(check)
@@ -489,7 +489,7 @@ class Store:
 
     def delete_article(self, article_id: str) -> None:
         """Stop tracking an article and remove its shard."""
-        with self._locked():
+        with self.locked():
             path = self.shard_path(article_id)
             if not path.exists() and article_id not in self._index:
                 raise NotFoundError(f"no article with id {article_id} in {self.root}")
@@ -550,7 +550,7 @@ class Store:
             report.problems.append(f"index lists {gone} but its shard is missing")
         report.checked_files += 1
         if rebuild_index:
-            with self._locked():
+            with self.locked():
                 self._index = rebuilt
                 self._deleted = set()
                 table = {
