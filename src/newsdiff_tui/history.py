@@ -1,10 +1,38 @@
 """The JSON history format: what ``import`` reads and ``--export --format json`` writes.
 
-Format (``"format": "newsdiff-tui/history"``, ``"format_version": 1``)::
+A history is one JSON object (UTF-8, times in ISO 8601 UTC); ``dump_history`` writes it with
+the keys in this order, two-space indents and a final newline, so equal caches give equal bytes::
 
-    {"source": str, "url": str, "first_seen": ISO time?, "versions": [
-        {"version": int?, "title": str, "byline": str?, "published": str?,
-         "paragraphs": [str, ...], "fetched_at": ISO time}, ...]}
+    {
+      "format": "newsdiff-tui/history",   # optional on import; another value is refused
+      "format_version": 1,                # optional; a newer version is refused
+      "id": str,                          # derived from the URL; ignored on import
+      "url": str,                         # required, http(s)
+      "source": str,                      # optional: derived from the URL when missing
+      "title": str,                       # the latest title; ignored on import
+      "first_seen": str,                  # optional: the first version's fetched_at
+      "feed_url": str | null,             # optional: the feed the article came from
+      "check": {                          # optional: what the last checks found
+        "last_checked": str | null, "last_error": str | null, "failures": int,
+        "etag": str | null, "last_modified": str | null, "body_hash": str | null,
+        "final_url": str | null, "checks": int
+      },
+      "versions": [                       # required, non-empty, oldest first
+        {
+          "number": int,                  # 0, 1, ...; renumbered on import ("version" too)
+          "fetched_at": str,              # required: when this text was first seen
+          "title": str, "byline": str | null, "published": str | null,
+          "paragraphs": [str, ...],       # required
+          "boring": bool, "revert_of": int | null, "text_hash": str
+        }, ...
+      ]
+    }
+
+On import, versions are added in ``fetched_at`` order through the store, which normalises the
+text and recomputes ``number``, ``boring``, ``revert_of`` and ``text_hash`` (so they are
+informational in the file); versions whose ``fetched_at`` the cache already holds are skipped.
+The check state is restored unless the cache has a more recent check of the article. Exporting,
+importing into an empty cache and exporting again gives identical bytes.
 
 The seed file (``shared/seed/gsomia-versions.json``) is a valid history as it is: fields this
 format does not know (``note``) are ignored, optional ones may be missing.
@@ -12,12 +40,19 @@ format does not know (``note``) are ignored, optional ones may be missing.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, fields
+from datetime import datetime
 from typing import Any
 
 from newsdiff_tui.errors import NewsdiffError
-from newsdiff_tui.model import Article, ArticleText
+from newsdiff_tui.model import Article, ArticleText, CheckState, Version
 from newsdiff_tui.store import Store
-from newsdiff_tui.timeutil import from_iso
+from newsdiff_tui.timeutil import from_iso, to_iso
+
+FORMAT = "newsdiff-tui/history"
+FORMAT_VERSION = 1
 
 
 class HistoryFormatError(NewsdiffError):
@@ -29,12 +64,100 @@ def _require(condition: bool, where: str, message: str) -> None:
         raise HistoryFormatError(f"{where}: {message}")
 
 
+def history_to_json(article: Article, versions: Sequence[Version]) -> dict[str, Any]:
+    """An article's whole history as the documented JSON object (see the module docstring)."""
+    check = article.check
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "id": article.id,
+        "url": article.url,
+        "source": article.source,
+        "title": article.title,
+        "first_seen": to_iso(article.first_seen),
+        "feed_url": article.feed_url,
+        "check": {**asdict(check), "last_checked": to_iso(check.last_checked)},
+        "versions": [
+            {
+                "number": v.number,
+                "fetched_at": to_iso(v.fetched_at),
+                "title": v.text.title,
+                "byline": v.text.byline,
+                "published": v.text.published,
+                "paragraphs": list(v.text.paragraphs),
+                "boring": v.boring,
+                "revert_of": v.revert_of,
+                "text_hash": v.text_hash,
+            }
+            for v in sorted(versions, key=lambda v: v.number)
+        ],
+    }
+
+
+def dump_history(article: Article, versions: Sequence[Version]) -> str:
+    """The history as JSON text: deterministic key order, two-space indents, final newline."""
+    return json.dumps(history_to_json(article, versions), ensure_ascii=False, indent=2) + "\n"
+
+
+def _optional_str(doc: dict[str, Any], key: str, where: str) -> str | None:
+    value = doc.get(key)
+    _require(value is None or isinstance(value, str), where, f"'{key}' must be a string or null")
+    return value
+
+
+def _time(value: Any, where: str, key: str) -> datetime | None:
+    """Parse an optional ISO 8601 time, with an error naming the field."""
+    if value is None:
+        return None
+    try:
+        return from_iso(value)
+    except (TypeError, ValueError, AttributeError):
+        raise HistoryFormatError(f"{where}: '{key}' must be an ISO 8601 time") from None
+
+
+def _check_from_json(doc: Any, where: str) -> CheckState | None:
+    """The ``check`` object of a history, validated; None when the file has none.
+
+    Fields follow ``CheckState``: ``last_checked`` is a time, counters are whole numbers, the
+    rest strings or null; unknown keys are ignored, missing ones take the defaults.
+    """
+    if doc is None:
+        return None
+    where = f"{where}: check"
+    _require(isinstance(doc, dict), where, "expected an object")
+    values: dict[str, Any] = {}
+    for spec in fields(CheckState):
+        if spec.name not in doc:
+            continue
+        value = doc[spec.name]
+        if spec.name == "last_checked":
+            values[spec.name] = _time(value, where, spec.name)
+        elif isinstance(spec.default, int):
+            _require(
+                type(value) is int and value >= 0, where, f"'{spec.name}' must be a whole number"
+            )
+            values[spec.name] = value
+        else:
+            values[spec.name] = _optional_str(doc, spec.name, where)
+    return CheckState(**values)
+
+
 def load_history(store: Store, data: Any, *, where: str = "import") -> tuple[Article, int]:
     """Add the article and versions described by ``data``; returns (article, versions added).
 
     Everything is validated before anything is written, so a bad file changes nothing.
     """
     _require(isinstance(data, dict), where, "expected a JSON object with 'url' and 'versions'")
+    fmt = data.get("format", FORMAT)
+    _require(fmt == FORMAT, where, f"'format' is {fmt!r}, not {FORMAT!r}")
+    version = data.get("format_version", FORMAT_VERSION)
+    _require(isinstance(version, int), where, "'format_version' must be a whole number")
+    _require(
+        version <= FORMAT_VERSION,
+        where,
+        f"written by a newer newsdiff-tui (format version {version}; this one reads "
+        f"{FORMAT_VERSION}): upgrade newsdiff-tui to import it",
+    )
     url = data.get("url")
     _require(
         isinstance(url, str) and url.startswith(("http://", "https://")),
@@ -57,22 +180,22 @@ def load_history(store: Store, data: Any, *, where: str = "import") -> tuple[Art
         )
         title = entry.get("title") or ""
         _require(isinstance(title, str), at, "'title' must be a string")
-        byline = entry.get("byline")
-        _require(byline is None or isinstance(byline, str), at, "'byline' must be a string")
-        try:
-            fetched_at = from_iso(entry.get("fetched_at"))
-        except (TypeError, ValueError):
-            fetched_at = None
+        fetched_at = _time(entry.get("fetched_at"), at, "fetched_at")
         _require(fetched_at is not None, at, "'fetched_at' must be an ISO 8601 time")
-        published = entry.get("published")
         text = ArticleText(
-            title=title, byline=byline, published=published, paragraphs=tuple(paragraphs)
+            title=title,
+            byline=_optional_str(entry, "byline", at),
+            published=_optional_str(entry, "published", at),
+            paragraphs=tuple(paragraphs),
         )
         texts.append((fetched_at, text))
     texts.sort(key=lambda item: item[0])
-    first_seen = from_iso(data.get("first_seen")) if data.get("first_seen") else texts[0][0]
+    first_seen = _time(data.get("first_seen"), where, "first_seen") or texts[0][0]
     source = data.get("source") if isinstance(data.get("source"), str) else None
-    article = store.add_article(url, source=source, first_seen=first_seen)
+    feed_url = _optional_str(data, "feed_url", where)
+    check = _check_from_json(data.get("check"), where)
+
+    article = store.add_article(url, source=source, feed_url=feed_url, first_seen=first_seen)
     existing = {v.fetched_at for v in store.versions(article.id)}
     added = 0
     for fetched_at, text in texts:
@@ -80,5 +203,15 @@ def load_history(store: Store, data: Any, *, where: str = "import") -> tuple[Art
             continue
         if store.add_version(article.id, text, fetched_at) is not None:
             added += 1
+        existing.add(fetched_at)
+    if check is not None and _newer(check, store.article(article.id).check):
+        store.record_check(article.id, check)
     store.flush()
     return store.article(article.id), added
+
+
+def _newer(imported: CheckState, current: CheckState) -> bool:
+    """Whether an imported check state should replace the cache's: only a more recent one."""
+    if imported.last_checked is None:
+        return current.last_checked is None and imported != current
+    return current.last_checked is None or imported.last_checked > current.last_checked

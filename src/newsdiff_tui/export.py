@@ -1,0 +1,452 @@
+"""How a history leaves the app: Markdown, Atom and JSON renderers and an atomic file writer.
+
+The CLI (``--export``) and the TUI's ``e`` key both call ``export_article``; the renderers are
+pure functions of an article and its versions, so the same cache always gives the same bytes
+(no "generated at" times). Every diff comes from ``newsdiff_tui.diff``: one engine for all.
+
+Article text is untrusted: in Markdown every character that could start markup is
+backslash-escaped, in Atom the diff's HTML is escaped once for HTML and once for XML.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import itertools
+import os
+import re
+import tempfile
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from newsdiff_tui.diff import ArticleDiff, FieldDiff, WordOp, diff
+from newsdiff_tui.errors import NewsdiffError
+from newsdiff_tui.history import dump_history
+from newsdiff_tui.model import Article, Version
+from newsdiff_tui.store import Store
+from newsdiff_tui.textnorm import strip_control
+from newsdiff_tui.timeutil import humanize_delta
+
+FORMATS: dict[str, str] = {"markdown": ".md", "json": ".json", "atom": ".atom"}
+ARROW = "→"
+WONT_BE_CHECKED = "won't be checked again"
+
+
+class ExportError(NewsdiffError):
+    """An export that cannot be written (bad path, unknown format); the message says why."""
+
+
+# ----- the changes of a history -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Change:
+    """One step of a history: a version, the one before it, and the diff between them."""
+
+    old: Version
+    new: Version
+    diff: ArticleDiff
+
+    @property
+    def gap(self) -> str:
+        """The time between the two versions as people say it: '32 minutes'."""
+        return humanize_delta((self.new.fetched_at - self.old.fetched_at).total_seconds())
+
+    @property
+    def heading(self) -> str:
+        """'Version 0 → Version 1, 32 minutes later', plus a boring or revert label."""
+        text = f"Version {self.old.number} {ARROW} Version {self.new.number}, {self.gap} later"
+        return text + "".join(f" ({label})" for label in self.labels)
+
+    @property
+    def labels(self) -> list[str]:
+        """Short labels for versions the UI marks: boring changes and reverts."""
+        labels = []
+        if self.new.revert_of is not None:
+            labels.append(f"reverts to version {self.new.revert_of}")
+        if self.new.boring:
+            labels.append("boring")
+        return labels
+
+
+def changes(versions: Sequence[Version]) -> list[Change]:
+    """Each version diffed against the one before it, oldest first."""
+    ordered = sorted(versions, key=lambda v: v.number)
+    return [Change(a, b, diff(a.text, b.text)) for a, b in itertools.pairwise(ordered)]
+
+
+def check_status(article: Article) -> str | None:
+    """What the scheduler says about the next check, or None when no scheduler is installed."""
+    try:
+        from newsdiff_tui import schedule
+    except ModuleNotFoundError as exc:
+        if exc.name != "newsdiff_tui.schedule":
+            raise
+        return None
+    next_check: Callable[[Article], datetime | None] | None = getattr(schedule, "next_check", None)
+    if next_check is None:
+        return None
+    when = next_check(article)
+    return WONT_BE_CHECKED if when is None else f"next check due {_when(when)}"
+
+
+def _when(moment: datetime) -> str:
+    """A timestamp for people, always in UTC so that exports do not depend on the machine."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _stats_line(change: Change) -> str:
+    """'+61 −38 words · 5 paragraphs modified, 1 inserted'."""
+    stats = change.diff.stats
+    counts = [
+        f"{count} {what}"
+        for count, what in (
+            (stats.paragraphs_modified, "modified"),
+            (stats.paragraphs_inserted, "inserted"),
+            (stats.paragraphs_deleted, "deleted"),
+        )
+        if count
+    ]
+    words = f"+{stats.words_added} −{stats.words_removed} words"
+    if not counts:
+        return words
+    noun = "paragraph" if stats.paragraphs_changed == 1 else "paragraphs"
+    return f"{words} · {noun}: {', '.join(counts)}"
+
+
+def _folded(count: int) -> str:
+    return f"… {count} unchanged paragraph{'' if count == 1 else 's'} …"
+
+
+# ----- Markdown -----------------------------------------------------------------------------
+
+# Characters that can start inline markup or HTML anywhere in a line; '#' and '>' only at the
+# start of a line, but ATX headings also strip trailing '#'s, so those are escaped everywhere.
+_MD_INLINE = re.compile(r"([\\`*_\[\]<>&|~#!])")
+# Block markers that only count at the start of a line: list bullets, setext underlines,
+# ordered-list numbers ("2019. It was" would become a list item numbered 2019).
+_MD_START = re.compile(r"^([-+=])|^(\d{1,9})([.)])")
+_SPACE = re.compile(r"\s+")
+
+
+def md_escape(text: str) -> str:
+    """Untrusted text as Markdown that renders to exactly that text and never to markup."""
+    text = _SPACE.sub(" ", strip_control(unicodedata.normalize("NFC", text))).strip()
+    text = _MD_INLINE.sub(r"\\\1", text)
+    return _MD_START.sub(
+        lambda m: f"\\{m.group(1)}" if m.group(1) else f"{m.group(2)}\\{m.group(3)}", text
+    )
+
+
+def _md_words(words: Sequence[WordOp]) -> str:
+    """A word diff inline: deletions in <del>, insertions in <ins>, whitespace outside the tags."""
+    return _words(words, md_escape, {"delete": ("<del>", "</del>"), "insert": ("<ins>", "</ins>")})
+
+
+def _words(
+    words: Sequence[WordOp],
+    escape: Callable[[str], str],
+    tags: dict[str, tuple[str, str]],
+) -> str:
+    out: list[str] = []
+    for op in words:
+        core = op.text.strip()
+        if not core:
+            out.append(" " if op.text else "")
+            continue
+        lead = " " if op.text[:1].isspace() else ""
+        trail = " " if op.text[-1:].isspace() else ""
+        if op.op == "equal":
+            out.append(f"{lead}{escape(core)}{trail}")
+        else:
+            start, end = tags[op.op]
+            out.append(f"{lead}{start}{escape(core)}{end}{trail}")
+    return _SPACE.sub(" ", "".join(out)).strip()
+
+
+def _paragraph_blocks(
+    change: Change,
+    *,
+    full: bool,
+    words: Callable[[Sequence[WordOp]], str],
+    fold: Callable[[int], str],
+) -> list[str]:
+    """The paragraph diff as blocks: one per changed paragraph, unchanged runs folded."""
+    blocks: list[str] = []
+    unchanged = 0
+    for paragraph in change.diff.paragraphs:
+        if paragraph.op == "equal" and not full:
+            unchanged += 1
+            continue
+        if unchanged:
+            blocks.append(fold(unchanged))
+            unchanged = 0
+        blocks.append(words(paragraph.words))
+    if unchanged:
+        blocks.append(fold(unchanged))
+    return blocks
+
+
+def _field_lines(change: Change, words: Callable[[Sequence[WordOp]], str]) -> list[tuple[str, str]]:
+    """(label, rendered diff) for the title and byline when they changed."""
+    fields: list[tuple[str, FieldDiff]] = [
+        ("Headline", change.diff.title),
+        ("Byline", change.diff.byline),
+    ]
+    return [(label, words(field.words)) for label, field in fields if field.changed]
+
+
+def render_markdown(
+    article: Article, versions: Sequence[Version], *, full: bool = False, latest: bool = True
+) -> str:
+    """An article's history as Markdown: metadata, each change as a word diff, the latest text.
+
+    ``full`` includes unchanged paragraphs instead of folding them; ``latest`` appends the
+    latest version's full text.
+    """
+    ordered = sorted(versions, key=lambda v: v.number)
+    title = article.title or (ordered[-1].text.title if ordered else "") or article.url
+    lines = [f"# {md_escape(title)}", ""]
+    meta = [
+        ("Source", md_escape(article.source)),
+        ("URL", _md_url(article.url)),
+        ("First seen", _when(article.first_seen)),
+    ]
+    if ordered:
+        meta.append(("Last changed", _when(ordered[-1].fetched_at)))
+    count = len(ordered)
+    meta.append(("Versions", f"{count} ({max(count - 1, 0)} change{'' if count == 2 else 's'})"))
+    status = check_status(article)
+    if status:
+        meta.append(("Checking", status))
+    if article.check.last_checked:
+        failed = (
+            f", failed: {md_escape(article.check.last_error)}" if article.check.last_error else ""
+        )
+        meta.append(("Last checked", _when(article.check.last_checked) + failed))
+    if article.feed_url:
+        meta.append(("Feed", _md_url(article.feed_url)))
+    meta.append(("Article id", f"`{article.id}`"))
+    lines += [f"- **{label}:** {value}" for label, value in meta]
+    lines.append("")
+
+    steps = changes(ordered)
+    if not steps:
+        lines += ["No changes recorded yet.", ""]
+    for change in steps:
+        lines += [f"## {md_escape(change.heading)}", ""]
+        lines += [
+            f"{_when(change.old.fetched_at)} {ARROW} {_when(change.new.fetched_at)} · "
+            f"{_stats_line(change)}",
+            "",
+        ]
+        if change.new.boring:
+            lines += [
+                "_Boring: only whitespace, typographic quotes or dashes, or punctuation._",
+                "",
+            ]
+        if change.new.revert_of is not None:
+            lines += [f"_Returns to the text of version {change.new.revert_of}._", ""]
+        fields = _field_lines(change, _md_words)
+        if not change.diff.title.changed:
+            lines += ["Headline unchanged.", ""]
+        for label, rendered in fields:
+            lines += [f"**{label}:** {rendered}", ""]
+        for block in _paragraph_blocks(
+            change, full=full, words=_md_words, fold=lambda n: f"_{_folded(n)}_"
+        ):
+            lines += [block, ""]
+
+    if latest and ordered:
+        last = ordered[-1]
+        lines += [f"## Latest text (version {last.number}, {_when(last.fetched_at)})", ""]
+        lines += [f"**{md_escape(last.text.title)}**", ""] if last.text.title else []
+        lines += [f"_{md_escape(last.text.byline)}_", ""] if last.text.byline else []
+        lines += [line for p in last.text.paragraphs for line in (md_escape(p), "")]
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _md_url(url: str) -> str:
+    """A URL as a Markdown autolink when it is a plain http(s) URL, else as escaped text."""
+    if re.fullmatch(r"https?://[^\s<>\\`\x00-\x1f\x7f]+", url):
+        return f"<{url}>"
+    return md_escape(url)
+
+
+# ----- Atom ---------------------------------------------------------------------------------
+
+# Characters XML 1.0 forbids even as references (beyond what strip_control removes).
+_XML_INVALID = re.compile("[\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml_text(text: str) -> str:
+    """Untrusted text made safe for XML character data and attribute values."""
+    clean = _XML_INVALID.sub("", strip_control(text))
+    return html.escape(clean, quote=True)
+
+
+def _html_words(words: Sequence[WordOp]) -> str:
+    return _words(words, _xml_text, {"delete": ("<del>", "</del>"), "insert": ("<ins>", "</ins>")})
+
+
+def _atom_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _tag(article: Article, specific: str) -> str:
+    """A stable tag: URI (RFC 4151) for the feed or an entry, from the article id."""
+    return f"tag:newsdiff-tui,{article.first_seen.astimezone(UTC):%Y-%m-%d}:{article.id}{specific}"
+
+
+def change_html(change: Change) -> str:
+    """One change as an HTML fragment (stats, headline/byline change, paragraph diff)."""
+    parts = [f"<p>{_xml_text(_stats_line(change))}</p>"]
+    for label in change.labels:
+        parts.append(f"<p><em>{_xml_text(label.capitalize())}</em></p>")
+    for label, rendered in _field_lines(change, _html_words):
+        parts.append(f"<p><strong>{label}:</strong> {rendered}</p>")
+    for block in _paragraph_blocks(
+        change, full=False, words=_html_words, fold=lambda n: f"<em>{_folded(n)}</em>"
+    ):
+        parts.append(f"<p>{block}</p>")
+    return "\n".join(parts)
+
+
+def render_atom(article: Article, versions: Sequence[Version]) -> str:
+    """An Atom feed of an article's changes: one entry per new version, newest first."""
+    ordered = sorted(versions, key=lambda v: v.number)
+    title = article.title or (ordered[-1].text.title if ordered else "") or article.url
+    updated = ordered[-1].fetched_at if ordered else article.first_seen
+    link = f'<link rel="alternate" type="text/html" href="{_xml_text(article.url)}"/>'
+    out = [
+        '<?xml version="1.0" encoding="utf-8"?>',
+        '<feed xmlns="http://www.w3.org/2005/Atom">',
+        f"  <id>{_tag(article, '')}</id>",
+        f"  <title>Changes to: {_xml_text(title)}</title>",
+        f"  <subtitle>{_xml_text(article.source)}, as tracked by newsdiff-tui</subtitle>",
+        f"  {link}",
+        f"  <updated>{_atom_time(updated)}</updated>",
+        f"  <author><name>{_xml_text(article.source)}</name></author>",
+        "  <generator>newsdiff-tui</generator>",
+    ]
+    for change in reversed(changes(ordered)):
+        out += [
+            "  <entry>",
+            f"    <id>{_tag(article, f'/v{change.new.number}')}</id>",
+            f"    <title>{_xml_text(change.heading)}</title>",
+            f"    <updated>{_atom_time(change.new.fetched_at)}</updated>",
+            f"    {link}",
+            f"    <summary>{_xml_text(_stats_line(change))}</summary>",
+            f'    <content type="html">{html.escape(change_html(change), quote=False)}</content>',
+            "  </entry>",
+        ]
+    out.append("</feed>")
+    return "\n".join(out) + "\n"
+
+
+# ----- files --------------------------------------------------------------------------------
+
+
+def render(
+    article: Article,
+    versions: Sequence[Version],
+    fmt: str = "markdown",
+    *,
+    full: bool = False,
+    latest: bool = True,
+) -> str:
+    """The export of an article in ``fmt`` (one of ``FORMATS``)."""
+    if fmt == "markdown":
+        return render_markdown(article, versions, full=full, latest=latest)
+    if fmt == "atom":
+        return render_atom(article, versions)
+    if fmt == "json":
+        return dump_history(article, versions)
+    raise ExportError(f"unknown export format {fmt!r} (use one of: {', '.join(FORMATS)})")
+
+
+def slugify(text: str, *, limit: int = 60) -> str:
+    """A file-name-safe slug: ASCII letters and digits joined by hyphens, at most ``limit``."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    if len(slug) > limit:
+        slug = slug[:limit].rsplit("-", 1)[0] or slug[:limit]
+    return slug
+
+
+def default_filename(article: Article, fmt: str = "markdown") -> str:
+    """'<slug of the title>-<id>.md': readable, and unique because of the id."""
+    if fmt not in FORMATS:
+        raise ExportError(f"unknown export format {fmt!r} (use one of: {', '.join(FORMATS)})")
+    slug = slugify(article.title) or "article"
+    return f"{slug}-{article.id}{FORMATS[fmt]}"
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` so that ``path`` holds the old file or the new one, never half of one."""
+    if path.is_dir():
+        raise ExportError(f"cannot write {path}: it is a directory; name a file")
+    parent = path.parent
+    if not parent.is_dir():
+        why = "is not a directory" if parent.exists() else "does not exist"
+        raise ExportError(f"cannot write {path}: {parent} {why}")
+    try:
+        mode = path.stat().st_mode & 0o777
+    except FileNotFoundError:
+        mode = 0o644
+    except OSError as exc:
+        raise ExportError(f"cannot write {path}: {exc.strerror}") from None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
+    except OSError as exc:
+        raise ExportError(f"cannot write {path}: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise ExportError(f"cannot write {path}: {exc.strerror}") from None
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def export_article(
+    store: Store,
+    article_id: str,
+    *,
+    fmt: str = "markdown",
+    path: Path | None = None,
+    directory: Path | None = None,
+    full: bool = False,
+    latest: bool = True,
+) -> Path:
+    """Write an article's export to a file and return where (the TUI's ``e`` key, the CLI).
+
+    ``path`` names the file (relative to ``directory`` when both are given); otherwise the file
+    is ``default_filename`` in ``directory`` (created if missing), default the current one.
+    Raises ``NewsdiffError`` subclasses with a message for the user.
+    """
+    article = store.article(article_id)
+    text = render(article, store.versions(article_id), fmt, full=full, latest=latest)
+    base = Path(directory) if directory is not None else None
+    if path is not None:
+        target = base / path if base is not None else Path(path)
+    else:
+        base = base if base is not None else Path.cwd()
+        try:
+            base.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ExportError(f"cannot create the directory {base}: {exc.strerror}") from None
+        target = base / default_filename(article, fmt)
+    write_atomic(target, text)
+    return target
