@@ -1,0 +1,109 @@
+"""``newsdiff-tui --export ARTICLE|all``: an article's history as Markdown, JSON or Atom.
+
+The options are parsed in ``cli.py``; the rendering and writing are ``newsdiff_tui.export``'s,
+the same code the TUI's ``e`` key runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from newsdiff_tui.commands.common import open_store
+from newsdiff_tui.errors import NewsdiffError
+from newsdiff_tui.export import ExportError, export_article, render
+from newsdiff_tui.model import Article
+from newsdiff_tui.store import Store, default_root
+from newsdiff_tui.timeutil import from_iso
+
+
+def run_export(args: argparse.Namespace) -> int:
+    """Export one article to stdout or ``-o FILE``, or every article into the ``-o`` directory."""
+    everything = args.export.strip() == "all"
+    _check_options(args, everything)
+    root = default_root(args.db)
+    if not (root / "meta.json").exists():
+        raise NewsdiffError(f"no cache at {root}: nothing to export (add or import articles first)")
+    with open_store(args, create=False) as store:
+        if not len(store):
+            raise NewsdiffError(
+                f"the cache at {root} holds no articles: nothing to export "
+                "(add one with `newsdiff-tui add URL` or `newsdiff-tui import FILE`)"
+            )
+        if everything:
+            return _export_all(store, args)
+        article = store.resolve(args.export)
+        options = {"full": args.full, "latest": not args.no_latest}
+        if args.output:
+            path = export_article(
+                store, article.id, fmt=args.export_format, path=Path(args.output), **options
+            )
+            print(f"wrote {path}")
+        else:
+            text = render(article, store.versions(article.id), args.export_format, **options)
+            sys.stdout.write(text)
+            sys.stdout.flush()
+    return 0
+
+
+def _check_options(args: argparse.Namespace, everything: bool) -> None:
+    """Refuse option combinations that would silently do something other than asked."""
+    if everything and not args.output:
+        raise NewsdiffError("--export all writes one file per article: name a directory with -o")
+    if not everything and (args.source or args.since):
+        raise NewsdiffError("--source and --since only apply to --export all")
+    if args.export_format != "markdown" and (args.full or args.no_latest):
+        raise NewsdiffError("--full and --no-latest only apply to --format markdown")
+
+
+def _since(text: str | None) -> datetime | None:
+    """The ``--since`` date or time, with a clear error for anything else."""
+    if not text:
+        return None
+    try:
+        return from_iso(text)
+    except ValueError:
+        raise NewsdiffError(
+            f"--since {text!r} is not a date (use YYYY-MM-DD or an ISO 8601 time)"
+        ) from None
+
+
+def _selected(store: Store, args: argparse.Namespace) -> list[Article]:
+    """The articles ``--source`` and ``--since`` select, most recently changed first."""
+    since = _since(args.since)
+    source = args.source.casefold() if args.source else None
+    return [
+        article
+        for article in store.articles()
+        if (source is None or article.source.casefold() == source)
+        and (since is None or (article.last_changed or article.first_seen) >= since)
+    ]
+
+
+def _export_all(store: Store, args: argparse.Namespace) -> int:
+    """One file per selected article in the ``-o`` directory, named by ``default_filename``."""
+    directory = Path(args.output)
+    if directory.exists() and not directory.is_dir():
+        raise ExportError(f"-o {directory} is a file: --export all needs a directory")
+    articles = _selected(store, args)
+    if not articles:
+        filters = " ".join(
+            f"{flag} {value}"
+            for flag, value in (("--source", args.source), ("--since", args.since))
+            if value
+        )
+        raise NewsdiffError(f"no article matches {filters}: nothing exported")
+    for article in articles:
+        path = export_article(
+            store,
+            article.id,
+            fmt=args.export_format,
+            directory=directory,
+            full=args.full,
+            latest=not args.no_latest,
+        )
+        print(f"wrote {path}")
+    print(f"exported {len(articles)} article{'' if len(articles) == 1 else 's'} to {directory}")
+    return 0
