@@ -1,0 +1,285 @@
+"""RSS and Atom feeds: which ones are followed, and the new article URLs they list.
+
+Feeds live in ``<cache root>/feeds.json`` (written atomically under the store's writer lock).
+Each fetch run reads every feed (conditionally: ETag / Last-Modified) and starts tracking the
+article links it has not seen, with tracking query parameters (``utm_*``, ``fbclid``, ...)
+and fragments removed so one story is tracked once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+from newsdiff_tui.errors import NewsdiffError, NotFoundError
+from newsdiff_tui.fetch import Fetcher, FetchOptions, url_problem
+from newsdiff_tui.model import Article
+from newsdiff_tui.store import AtomicJSONStorage, Store, article_id_for
+from newsdiff_tui.timeutil import from_iso, to_iso, utcnow
+
+__all__ = [
+    "DiscoverySummary",
+    "Feed",
+    "add_feed",
+    "clean_url",
+    "discover_from_feeds",
+    "load_feeds",
+    "parse_feed",
+    "remove_feed",
+]
+
+FEEDS_FILE = "feeds.json"
+
+_TRACKING_PARAMS = {
+    "fbclid",
+    "gclid",
+    "dclid",
+    "gbraid",
+    "wbraid",
+    "msclkid",
+    "mc_cid",
+    "mc_eid",
+    "igshid",
+    "yclid",
+    "_ga",
+    "_gl",
+    "ocid",
+    "cmpid",
+    "smid",
+    "smtyp",
+    "at_medium",
+    "at_campaign",
+    "mkt_tok",
+    "_hsenc",
+    "_hsmi",
+    "vero_id",
+    "oly_enc_id",
+    "oly_anon_id",
+    "rb_clickid",
+    "s_kwcid",
+    "__twitter_impression",
+}
+
+
+def clean_url(url: str) -> str:
+    """``url`` without tracking parameters (``utm_*``, ``fbclid``, ``gclid``, ...) or fragment;
+    scheme and host lower-cased. Other parameters keep their order."""
+    parts = urlsplit(url.strip())
+    query = [
+        (key, value)
+        for key, value in parse_qsl(parts.query, keep_blank_values=True)
+        if not key.lower().startswith("utm_") and key.lower() not in _TRACKING_PARAMS
+    ]
+    return urlunsplit(
+        (parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", urlencode(query), "")
+    )
+
+
+@dataclass(frozen=True)
+class Feed:
+    """A followed feed and what its last read found."""
+
+    url: str
+    added: datetime
+    last_checked: datetime | None = None
+    last_error: str | None = None
+    failures: int = 0
+    etag: str | None = None
+    last_modified: str | None = None
+    discovered: int = 0  # articles this feed has started tracking, in all
+
+
+def _feed_to_doc(feed: Feed) -> dict[str, Any]:
+    doc = asdict(feed)
+    doc["added"] = to_iso(feed.added)
+    doc["last_checked"] = to_iso(feed.last_checked)
+    return doc
+
+
+def _feed_from_doc(doc: dict[str, Any]) -> Feed:
+    return Feed(
+        url=doc["url"],
+        added=from_iso(doc.get("added")) or utcnow(),
+        last_checked=from_iso(doc.get("last_checked")),
+        last_error=doc.get("last_error"),
+        failures=int(doc.get("failures") or 0),
+        etag=doc.get("etag"),
+        last_modified=doc.get("last_modified"),
+        discovered=int(doc.get("discovered") or 0),
+    )
+
+
+def _storage(store: Store) -> AtomicJSONStorage:
+    return AtomicJSONStorage(store.root / FEEDS_FILE)
+
+
+def _read(store: Store) -> dict[str, dict[str, Any]]:
+    data = _storage(store).read() or {}
+    feeds = data.get("feeds") or {}
+    return {url: doc for url, doc in feeds.items() if isinstance(doc, dict) and "url" in doc}
+
+
+def _write(store: Store, feeds: dict[str, dict[str, Any]]) -> None:
+    _storage(store).write({"feeds": feeds})
+
+
+def load_feeds(store: Store) -> list[Feed]:
+    """The followed feeds, in the order they were added."""
+    feeds = [_feed_from_doc(doc) for doc in _read(store).values()]
+    return sorted(feeds, key=lambda f: (f.added, f.url))
+
+
+def add_feed(store: Store, url: str) -> tuple[Feed, bool]:
+    """Follow ``url``; returns the feed and whether it was new. Raises for a bad URL."""
+    url = url.strip()
+    problem = url_problem(url)
+    if problem:
+        raise NewsdiffError(problem)
+    with store.locked():
+        feeds = _read(store)
+        if url in feeds:
+            return _feed_from_doc(feeds[url]), False
+        feed = Feed(url=url, added=utcnow())
+        feeds[url] = _feed_to_doc(feed)
+        _write(store, feeds)
+    return feed, True
+
+
+def remove_feed(store: Store, url: str) -> Feed:
+    """Stop following ``url`` (articles it found stay tracked)."""
+    url = url.strip()
+    with store.locked():
+        feeds = _read(store)
+        doc = feeds.pop(url, None)
+        if doc is None:
+            raise NotFoundError(f"not following the feed {url}")
+        _write(store, feeds)
+    return _feed_from_doc(doc)
+
+
+def _update_feed(store: Store, feed: Feed) -> None:
+    with store.locked():
+        feeds = _read(store)
+        if feed.url in feeds:  # removed meanwhile: leave it removed
+            feeds[feed.url] = _feed_to_doc(feed)
+            _write(store, feeds)
+
+
+class FeedError(NewsdiffError):
+    """A document that is not a readable RSS or Atom feed."""
+
+
+def parse_feed(body: bytes, base_url: str) -> list[str]:
+    """The article links of an RSS or Atom document, cleaned, in feed order, without repeats.
+
+    Raises ``FeedError`` when the document is not a feed at all.
+    """
+    import feedparser  # imported lazily: only feed reading needs it
+
+    parsed = feedparser.parse(body, response_headers={"content-location": base_url})
+    if not parsed.entries and (parsed.bozo or not parsed.version):
+        reason = getattr(parsed, "bozo_exception", None)
+        raise FeedError(f"not an RSS or Atom feed{f' ({reason})' if reason else ''}")
+    links: list[str] = []
+    for entry in parsed.entries:
+        link = entry.get("link")
+        if not link:
+            for candidate in entry.get("links") or []:
+                if candidate.get("rel", "alternate") == "alternate" and candidate.get("href"):
+                    link = candidate["href"]
+                    break
+        if not link and str(entry.get("id", "")).startswith(("http://", "https://")):
+            link = entry["id"]
+        if not link:
+            continue
+        cleaned = clean_url(urljoin(base_url, link))
+        if url_problem(cleaned) is None and cleaned not in links:
+            links.append(cleaned)
+    return links
+
+
+@dataclass
+class DiscoverySummary:
+    """What reading the feeds found."""
+
+    feeds: int = 0
+    failed: int = 0
+    new_articles: list[Article] = field(default_factory=list)
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (feed url, message)
+
+    def line(self) -> str:
+        text = f"read {self.feeds} feed(s): {len(self.new_articles)} new article(s)"
+        return text + (f", {self.failed} feed(s) failed" if self.failed else "")
+
+
+async def discover_from_feeds(
+    store: Store,
+    *,
+    options: FetchOptions | None = None,
+    fetcher: Fetcher | None = None,
+    on_feed: Callable[[str, str], None] | None = None,
+) -> DiscoverySummary:
+    """Read every followed feed and start tracking the articles not tracked yet.
+
+    ``on_feed(feed_url, message)`` reports each feed's outcome. Failures are recorded on the
+    feed (last error, failures in a row) and never raise.
+    """
+    summary = DiscoverySummary()
+    feeds = await asyncio.to_thread(load_feeds, store)
+    if not feeds:
+        return summary
+    own = fetcher is None
+    client = fetcher or Fetcher(options)
+    try:
+        results = await asyncio.gather(
+            *(
+                client.fetch(f.url, etag=f.etag, last_modified=f.last_modified, kind="feed")
+                for f in feeds
+            )
+        )
+    finally:
+        if own:
+            await client.aclose()
+    known = {a.id for a in store.articles()}
+    for feed, result in zip(feeds, results, strict=True):
+        summary.feeds += 1
+        now = utcnow()
+        links: list[str] = []
+        error = result.error
+        if error is None and not result.not_modified:
+            try:
+                links = parse_feed(result.body or b"", result.final_url)
+            except FeedError as exc:
+                error = str(exc)
+        if error is not None:
+            summary.failed += 1
+            summary.errors.append((feed.url, error))
+            updated = replace(feed, last_checked=now, last_error=error, failures=feed.failures + 1)
+            await asyncio.to_thread(_update_feed, store, updated)
+            if on_feed:
+                on_feed(feed.url, f"failed: {error}")
+            continue
+        fresh = [link for link in links if article_id_for(link) not in known]
+        for link in fresh:
+            article = await asyncio.to_thread(store.add_article, link, feed_url=feed.url)
+            known.add(article.id)
+            summary.new_articles.append(article)
+        updated = replace(
+            feed,
+            last_checked=now,
+            last_error=None,
+            failures=0,
+            etag=result.etag or (feed.etag if result.not_modified else None),
+            last_modified=result.last_modified
+            or (feed.last_modified if result.not_modified else None),
+            discovered=feed.discovered + len(fresh),
+        )
+        await asyncio.to_thread(_update_feed, store, updated)
+        if on_feed:
+            note = "not modified" if result.not_modified else f"{len(links)} links"
+            on_feed(feed.url, f"{note}, {len(fresh)} new")
+    return summary
