@@ -1,0 +1,300 @@
+"""Tracking commands: ``add``, ``fetch``, ``feed add|list|remove`` and ``extract``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import shutil
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import TextIO
+
+from newsdiff_tui.commands.common import open_store, warn
+from newsdiff_tui.errors import NewsdiffError
+from newsdiff_tui.extract import CharsetError, collapse_reason, decode_html, extract
+from newsdiff_tui.feeds import add_feed, clean_url, discover_from_feeds, load_feeds, remove_feed
+from newsdiff_tui.fetch import Fetcher, FetchOptions, url_problem
+from newsdiff_tui.model import ArticleText
+from newsdiff_tui.textnorm import display_safe
+from newsdiff_tui.timeutil import utcnow
+from newsdiff_tui.tracker import CheckEvent, CheckOptions, check_articles, due_articles
+
+EXIT_OFFLINE = 1
+
+FETCH_EPILOG = """\
+schedule (how often an article is checked, from the time since it last changed):
+  under 3 hours: every 15 min    under 1 day: hourly    under 7 days: every 3 hours
+  under 30 days: every 3 days    older: no longer checked (use --all to check anyway)
+
+exit status: 0 when the run happened, even if some checks failed (each failure is
+recorded on its article and shown by `list`); 1 when there were articles to check but
+no server could be reached (offline?); 2 for usage or cache errors.
+"""
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the tracking subcommands to the CLI."""
+    p = sub.add_parser(
+        "add",
+        help="start tracking article URLs",
+        description="Start tracking one or more article URLs (http or https). Tracking "
+        "query parameters such as utm_* are removed. The first `fetch` stores version 0.",
+    )
+    p.add_argument("urls", nargs="+", metavar="URL")
+    p.set_defaults(handler=run_add)
+
+    p = sub.add_parser(
+        "fetch",
+        help="check tracked articles for changes",
+        description="Read the followed feeds (tracking new articles), then check the "
+        "articles that are due and store every new version. Prints one line per article "
+        "(a progress bar on a terminal) and a summary.",
+        epilog=FETCH_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--all", action="store_true", help="check every tracked article, due or not")
+    p.add_argument(
+        "--concurrency",
+        type=_positive_int,
+        default=8,
+        metavar="N",
+        help="requests in flight at once (default: 8; at most 2 per site)",
+    )
+    p.add_argument("--no-feeds", action="store_true", help="do not read the followed feeds")
+    p.add_argument("--quiet", "-q", action="store_true", help="print only failures and the summary")
+    p.set_defaults(handler=run_fetch)
+
+    p = sub.add_parser(
+        "feed",
+        help="follow RSS/Atom feeds",
+        description="Follow RSS or Atom feeds: each `fetch` reads them and starts "
+        "tracking the articles they list.",
+    )
+    feed_sub = p.add_subparsers(dest="feed_command", metavar="ACTION", required=True)
+    fp = feed_sub.add_parser("add", help="follow a feed", description="Follow feed URLs.")
+    fp.add_argument("urls", nargs="+", metavar="URL")
+    fp.set_defaults(handler=run_feed_add)
+    fp = feed_sub.add_parser(
+        "list", help="list followed feeds", description="List the followed feeds."
+    )
+    fp.add_argument("--json", action="store_true", help="one JSON object per line")
+    fp.set_defaults(handler=run_feed_list)
+    fp = feed_sub.add_parser(
+        "remove",
+        help="stop following a feed",
+        description="Stop following feeds (articles they found stay tracked).",
+    )
+    fp.add_argument("urls", nargs="+", metavar="URL")
+    fp.set_defaults(handler=run_feed_remove)
+
+    p = sub.add_parser(
+        "extract",
+        help="show what would be stored for a page",
+        description="Extract the article from HTML files or URLs and print what would be "
+        "stored (title, byline, published, paragraphs), to see why a page came out wrong. "
+        "Nothing is stored.",
+    )
+    p.add_argument("inputs", nargs="+", metavar="FILE_OR_URL", help="an HTML file, - or a URL")
+    p.add_argument(
+        "--url",
+        help="the page's URL, for files (selects site-specific rules, resolves links)",
+    )
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="one JSON object per input: url, title, byline, published, paragraphs",
+    )
+    p.set_defaults(handler=run_extract)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+# ----- add -----------------------------------------------------------------------------------
+def run_add(args: argparse.Namespace) -> int:
+    urls = []
+    for raw in args.urls:
+        problem = url_problem(raw.strip())
+        if problem:
+            raise NewsdiffError(problem)
+        urls.append(clean_url(raw))
+    with open_store(args) as store:
+        known = {a.id for a in store.articles()}
+        for url in urls:
+            article = store.add_article(url)
+            state = "already tracked" if article.id in known else "tracking"
+            known.add(article.id)
+            print(f"{state} {article.id}  {url}")
+    return 0
+
+
+# ----- fetch ---------------------------------------------------------------------------------
+class _Progress:
+    """Prints check events: a one-line bar on a terminal, plain lines otherwise."""
+
+    def __init__(self, stream: TextIO, *, quiet: bool) -> None:
+        self.stream = stream
+        self.tty = stream.isatty()
+        self.quiet = quiet
+        self.done = 0
+        self.bar_shown = False
+
+    def __call__(self, event: CheckEvent) -> None:
+        if event.state == "checking":
+            return
+        self.done += 1
+        if not (self.quiet and event.state != "failed"):
+            self._clear()
+            version = f" v{event.version}" if event.version is not None else ""
+            print(
+                f"{event.state:<9} {event.article_id}{version}  {display_safe(event.url)}"
+                f"  {display_safe(event.message)}",
+                file=self.stream,
+            )
+        if self.tty:
+            self._bar(event.total)
+
+    def _bar(self, total: int) -> None:
+        width = max(10, min(40, shutil.get_terminal_size().columns - 30))
+        filled = width * self.done // max(total, 1)
+        self.stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{total}")
+        self.stream.flush()
+        self.bar_shown = True
+
+    def _clear(self) -> None:
+        if self.bar_shown:
+            self.stream.write("\r\x1b[K")
+            self.bar_shown = False
+
+    def finish(self) -> None:
+        self._clear()
+
+
+def run_fetch(args: argparse.Namespace) -> int:
+    options = CheckOptions(fetch=FetchOptions(concurrency=args.concurrency))
+    with open_store(args) as store:
+        if not args.no_feeds:
+            discovery = asyncio.run(discover_from_feeds(store, options=options.fetch))
+            if discovery.feeds:
+                print(discovery.line())
+                for feed_url, error in discovery.errors:
+                    warn(f"feed {feed_url}: {error}")
+        articles = store.articles() if args.all else due_articles(store, utcnow())
+        if not articles:
+            print("nothing is due (use --all to check every article anyway)")
+            return 0
+        progress = _Progress(sys.stdout, quiet=args.quiet)
+        try:
+            summary = asyncio.run(
+                check_articles(store, articles, options=options, on_event=progress)
+            )
+        finally:
+            progress.finish()
+    print(summary.line() + f" in {summary.elapsed:.1f} s")
+    if summary.checked and not summary.network_ok:
+        return EXIT_OFFLINE
+    return 0
+
+
+# ----- feed ----------------------------------------------------------------------------------
+def run_feed_add(args: argparse.Namespace) -> int:
+    with open_store(args) as store:
+        for url in args.urls:
+            feed, added = add_feed(store, url)
+            print(f"{'following' if added else 'already following'} {feed.url}")
+    return 0
+
+
+def run_feed_list(args: argparse.Namespace) -> int:
+    with open_store(args) as store:
+        feeds = load_feeds(store)
+    for feed in feeds:
+        if args.json:
+            doc = asdict(feed)
+            doc["added"] = feed.added.isoformat()
+            doc["last_checked"] = feed.last_checked.isoformat() if feed.last_checked else None
+            print(json.dumps(doc, ensure_ascii=False))
+            continue
+        checked = feed.last_checked.strftime("%Y-%m-%d %H:%M") if feed.last_checked else "never"
+        error = f"  error: {feed.last_error}" if feed.last_error else ""
+        print(f"{feed.url}  read {checked}  {feed.discovered} found{error}")
+    if not feeds and not args.json:
+        print("no feeds followed (add one with `newsdiff-tui feed add URL`)")
+    return 0
+
+
+def run_feed_remove(args: argparse.Namespace) -> int:
+    with open_store(args) as store:
+        for url in args.urls:
+            feed = remove_feed(store, url)
+            print(f"stopped following {feed.url}")
+    return 0
+
+
+# ----- extract -------------------------------------------------------------------------------
+def _read_input(source: str, base_url: str | None) -> tuple[str, str | None]:
+    """The HTML of a file, stdin (``-``) or a URL, and the URL to extract it with."""
+    if source.startswith(("http://", "https://")):
+        return asyncio.run(_download(source)), source
+    if "://" in source:
+        raise NewsdiffError(url_problem(source) or f"cannot read {source}")
+    try:
+        raw = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
+    except FileNotFoundError:
+        raise NewsdiffError(f"{source}: no such file") from None
+    except IsADirectoryError:
+        raise NewsdiffError(f"{source}: is a directory, not an HTML file") from None
+    except OSError as exc:
+        raise NewsdiffError(f"{source}: cannot read ({exc.strerror})") from None
+    try:
+        return decode_html(raw), base_url
+    except CharsetError as exc:
+        raise NewsdiffError(f"{source}: {exc}") from None
+
+
+async def _download(url: str) -> str:
+    async with Fetcher(FetchOptions(retries=1, host_delay=0)) as fetcher:
+        result = await fetcher.fetch(url)
+    if result.error is not None or result.text is None:
+        raise NewsdiffError(f"{url}: {result.error}")
+    return result.text
+
+
+def _print_text(source: str, text: ArticleText, out: TextIO) -> None:
+    out.write(f"== {display_safe(source)}\n")
+    out.write(f"title:     {display_safe(text.title)}\n")
+    out.write(f"byline:    {display_safe(text.byline or '-')}\n")
+    out.write(f"published: {text.published or '-'}\n")
+    out.write(f"{len(text.paragraphs)} paragraphs, {text.word_count} words\n\n")
+    for paragraph in text.paragraphs:
+        out.write(display_safe(paragraph) + "\n\n")
+
+
+def run_extract(args: argparse.Namespace) -> int:
+    failed = False
+    for source in args.inputs:
+        html, url = _read_input(source, args.url)
+        text = extract(html, url or args.url)
+        problem = collapse_reason(text)
+        if args.json:
+            doc = {"input": source, **asdict(text), "paragraphs": list(text.paragraphs)}
+            doc["problem"] = problem
+            print(json.dumps(doc, ensure_ascii=False))
+        else:
+            _print_text(source, text, sys.stdout)
+        if problem:
+            failed = True
+            warn(f"{source}: {problem}")
+    return 1 if failed else 0
+
+
+__all__ = ["register"]
