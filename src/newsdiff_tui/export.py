@@ -123,9 +123,10 @@ def _folded(count: int) -> str:
 
 # ----- Markdown -----------------------------------------------------------------------------
 
-# Characters that can start inline markup or HTML anywhere in a line; '#' and '>' only at the
-# start of a line, but ATX headings also strip trailing '#'s, so those are escaped everywhere.
-_MD_INLINE = re.compile(r"([\\`*_\[\]<>&|~#!])")
+# Characters that can start inline markup or HTML anywhere in a line ('!' only matters before
+# '[', which is escaped); '#' and '>' only at the start of a line, but ATX headings also strip
+# trailing '#'s, so those are escaped everywhere. '&' only where it would start an entity.
+_MD_INLINE = re.compile(r"([\\`*_\[\]<>|~#]|&(?=#?[A-Za-z0-9]+;))")
 # Block markers that only count at the start of a line: list bullets, setext underlines,
 # ordered-list numbers ("2019. It was" would become a list item numbered 2019).
 _MD_START = re.compile(r"^([-+=])|^(\d{1,9})([.)])")
