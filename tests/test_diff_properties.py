@@ -1,0 +1,97 @@
+"""Property tests: a diff renders both texts back exactly; a text against itself has no change."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from newsdiff_tui.diff import ArticleDiff, diff, diff_words, render_new, render_old, tokenize
+from newsdiff_tui.model import ArticleText
+
+# Letters of several scripts, digits, punctuation, typographic marks and every kind of space.
+SPACES = [" ", "\t", "\n", "\xa0", "\u200b", "\u2028"]
+ALPHABET = st.sampled_from([*"abcdeé日本語ДИ0123456789.,;:!?-–—’'“”\"()…", *SPACES])
+WORDS = st.sampled_from(["the", "pact", "Korea’s", "Seoul", "a", "said", ",", ".", "2016", "—"])
+
+free_text = st.text(ALPHABET, max_size=60) | st.text(max_size=30)
+wordy_text = st.lists(WORDS, max_size=25).map(" ".join)
+paragraph = wordy_text | free_text
+paragraphs = st.lists(paragraph, max_size=8)
+
+SETTINGS = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _article(paras: list[str], title: str = "") -> ArticleText:
+    return ArticleText(title=title, paragraphs=tuple(paras))
+
+
+@st.composite
+def edited(draw: st.DrawFn) -> tuple[list[str], list[str]]:
+    """A text and an edit of it (so that modified pairs, not only inserts/deletes, occur)."""
+    old = draw(paragraphs)
+    new = list(old)
+    for _ in range(draw(st.integers(0, 4))):
+        action = draw(st.sampled_from(["edit", "insert", "delete", "move"]))
+        if action == "insert" or not new:
+            new.insert(draw(st.integers(0, len(new))), draw(paragraph))
+            continue
+        k = draw(st.integers(0, len(new) - 1))
+        if action == "delete":
+            del new[k]
+        elif action == "move":
+            new.insert(draw(st.integers(0, len(new) - 1)), new.pop(k))
+        else:
+            tokens = tokenize(new[k])
+            at = draw(st.integers(0, len(tokens)))
+            cut = draw(st.integers(0, 3))
+            tokens[at : at + cut] = [draw(st.sampled_from(["new ", "words, ", " ", "", "x"]))]
+            new[k] = "".join(tokens)
+    return old, new
+
+
+def _check(result: ArticleDiff, old: list[str], new: list[str]) -> None:
+    assert [p.old for p in result.paragraphs if p.old is not None] == old
+    assert [p.new for p in result.paragraphs if p.new is not None] == new
+    assert "\n".join(render_old(p.words) for p in result.paragraphs if p.old is not None) == (
+        "\n".join(old)
+    )
+    assert "\n".join(render_new(p.words) for p in result.paragraphs if p.new is not None) == (
+        "\n".join(new)
+    )
+    for p in result.paragraphs:
+        assert all(w.text for w in p.words) or p.words == (), p
+        assert all(x.op != y.op for x, y in zip(p.words, p.words[1:], strict=False))
+        if p.op == "equal":
+            assert p.old == p.new
+        if p.op == "modify":
+            assert p.old != p.new
+
+
+@SETTINGS
+@given(paragraphs, paragraphs)
+def test_any_two_texts_render_back(old: list[str], new: list[str]) -> None:
+    _check(diff(_article(old), _article(new)), old, new)
+
+
+@SETTINGS
+@given(edited())
+def test_edited_texts_render_back(pair: tuple[list[str], list[str]]) -> None:
+    old, new = pair
+    _check(diff(_article(old), _article(new)), old, new)
+
+
+@SETTINGS
+@given(paragraphs, free_text)
+def test_a_text_against_itself_has_no_changes(paras: list[str], title: str) -> None:
+    result = diff(_article(paras, title), _article(paras, title))
+    assert not result.has_changes
+    assert [p.op for p in result.paragraphs] == ["equal"] * len(paras)
+
+
+@SETTINGS
+@given(paragraph, paragraph)
+def test_word_diff_renders_both_sides(old: str, new: str) -> None:
+    words = diff_words(old, new)
+    assert render_old(words) == old
+    assert render_new(words) == new
+    assert "".join(tokenize(old)) == old
