@@ -10,12 +10,10 @@ backslash-escaped, in Atom the diff's HTML is escaped once for HTML and once for
 
 from __future__ import annotations
 
-import contextlib
 import html
 import itertools
 import os
 import re
-import tempfile
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -26,6 +24,7 @@ from newsdiff_tui.diff import ArticleDiff, FieldDiff, WordOp, diff
 from newsdiff_tui.errors import NewsdiffError
 from newsdiff_tui.history import dump_history
 from newsdiff_tui.model import Article, Version
+from newsdiff_tui.storage import atomic_write_bytes
 from newsdiff_tui.store import Store
 from newsdiff_tui.textnorm import strip_control
 from newsdiff_tui.timeutil import humanize_delta
@@ -397,28 +396,14 @@ def write_atomic(path: Path, text: str) -> None:
     try:
         mode = path.stat().st_mode & 0o777
     except FileNotFoundError:
-        mode = 0o644
+        mode = 0o644  # an export is for sharing, not private like the temp file it starts as
     except OSError as exc:
         raise ExportError(f"cannot write {path}: {exc.strerror}") from None
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
+        atomic_write_bytes(path, text.encode("utf-8"), create_dirs=False)
+        os.chmod(path, mode)
     except OSError as exc:
-        raise ExportError(f"cannot write {path}: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except OSError as exc:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise ExportError(f"cannot write {path}: {exc.strerror}") from None
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+        raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def export_article(
