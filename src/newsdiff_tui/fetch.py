@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import os
 import random
 import time
 from collections.abc import Callable, Mapping
@@ -281,7 +282,9 @@ class Fetcher:
                     async with self._client.stream("GET", url, headers=headers) as response:
                         return await self._read(url, response, kind)
                 except httpx.TimeoutException as exc:
-                    raise _Retry(f"timed out ({_timeout_kind(exc)})") from exc
+                    # Only a connect timeout leaves the server unreached.
+                    reached = not isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout)
+                    raise _Retry(f"timed out ({_timeout_kind(exc)})", reached=reached) from exc
                 except httpx.ConnectError as exc:
                     raise _Fail(f"cannot connect to {_netloc(url)}: {_reason(exc)}", False) from exc
                 except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
@@ -387,10 +390,18 @@ def _timeout_kind(exc: httpx.TimeoutException) -> str:
     return "request"
 
 
-def _reason(exc: Exception) -> str:
+def _reason(exc: BaseException) -> str:
+    """The most specific explanation in an exception chain (e.g. "Connection refused")."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, OSError):
+            # asyncio's messages wrap the errno's text; DNS errors have negative errnos.
+            if isinstance(cause.errno, int) and cause.errno > 0:
+                return os.strerror(cause.errno)
+            if cause.strerror:
+                return str(cause.strerror)
+        cause = cause.__cause__ or cause.__context__
     text = str(exc).strip()
-    if not text and exc.__cause__ is not None:
-        text = str(exc.__cause__).strip()
     return text or type(exc).__name__
 
 
