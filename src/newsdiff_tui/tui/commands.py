@@ -1,0 +1,47 @@
+"""The command palette's provider: every command of the app by name (Ctrl+P)."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from newsdiff_tui.tui.keys import COMMANDS, Command, key_label
+
+# Commands that only exist in the palette: sorting to a given order directly.
+EXTRA: tuple[Command, ...] = (
+    Command("palette.sort_changed", "", "sort('changed')", "", "Sort articles by last change"),
+    Command("palette.sort_first_seen", "", "sort('first_seen')", "", "Sort articles by first seen"),
+    Command("palette.sort_title", "", "sort('title')", "", "Sort articles by title"),
+    Command("palette.clear_filter", "", "clear_filter", "", "Clear the article filter"),
+)
+
+
+def palette_entries() -> list[tuple[str, str, str]]:
+    """(title, action, help) of every palette entry, keys shown in the help text."""
+    entries = []
+    for command in COMMANDS:
+        entries.append((command.help, command.action, f"key: {key_label(command)}"))
+    for command in EXTRA:
+        entries.append((command.help, command.action, ""))
+    return entries
+
+
+class NewsdiffCommands(Provider):
+    """Lists the app's commands; running one runs the same action as its key."""
+
+    async def _run(self, action: str) -> None:
+        await self.app.run_action(action)
+
+    async def discover(self) -> Hits:
+        for title, action, help_text in palette_entries():
+            yield DiscoveryHit(title, partial(self._run, action), help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for title, action, help_text in palette_entries():
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(
+                    score, matcher.highlight(title), partial(self._run, action), help=help_text
+                )

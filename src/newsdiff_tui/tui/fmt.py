@@ -1,0 +1,78 @@
+"""Short text forms for the screen: times, gaps, change stats and safe display strings."""
+
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+
+from newsdiff_tui.diff import ArticleDiff
+from newsdiff_tui.textnorm import display_safe
+
+
+def safe(text: str | None) -> str:
+    """Untrusted text for one line of a Text object: control sequences stripped, tabs to spaces.
+
+    The result is only ever passed to ``Text(...)``/``Text.append``, which never parse markup.
+    """
+    if not text:
+        return ""
+    return display_safe(text).replace("\t", " ").replace("\r", " ")
+
+
+def local(moment: datetime, tz: tzinfo | None) -> datetime:
+    """``moment`` in the display time zone (the machine's unless one is given)."""
+    return moment.astimezone(tz)
+
+
+def clock_time(moment: datetime, tz: tzinfo | None) -> str:
+    """A version's time: ``22 Nov 09:15``, with the year when it is not the current one."""
+    return local(moment, tz).strftime("%d %b %H:%M")
+
+
+def short_gap(seconds: float) -> str:
+    """A gap in at most six characters: ``32 min``, ``3 h``, ``2 d``, ``5 mo``, ``2 y``."""
+    seconds = abs(seconds)
+    if seconds < 60:
+        return f"{int(seconds)} s"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min"
+    if seconds < 86400:
+        return f"{int(seconds // 3600)} h"
+    if seconds < 86400 * 60:
+        return f"{int(seconds // 86400)} d"
+    if seconds < 86400 * 730:
+        return f"{int(seconds // (86400 * 30))} mo"
+    return f"{int(seconds // (86400 * 365))} y"
+
+
+def list_when(moment: datetime | None, now: datetime, tz: tzinfo | None) -> str:
+    """The article list's last-change column: ``12m ago`` today-ish, else a date."""
+    if moment is None:
+        return "never"
+    seconds = (now - moment).total_seconds()
+    if 0 <= seconds < 3600:
+        return f"{int(seconds // 60)}m ago"
+    if 0 <= seconds < 86400:
+        return f"{int(seconds // 3600)}h ago"
+    shown = local(moment, tz)
+    if shown.year == local(now, tz).year:
+        return shown.strftime("%d %b")
+    return shown.strftime("%b %Y")
+
+
+def stats_line(d: ArticleDiff) -> str:
+    """A diff's size as the timeline shows it: ``title ~5¶ +1¶ −1¶ +61 −38 words``."""
+    s = d.stats
+    parts: list[str] = []
+    if d.title.changed:
+        parts.append("title")
+    if d.byline.changed:
+        parts.append("byline")
+    if s.paragraphs_modified:
+        parts.append(f"~{s.paragraphs_modified}¶")
+    if s.paragraphs_inserted:
+        parts.append(f"+{s.paragraphs_inserted}¶")
+    if s.paragraphs_deleted:
+        parts.append(f"−{s.paragraphs_deleted}¶")
+    if s.words_added or s.words_removed:
+        parts.append(f"+{s.words_added} −{s.words_removed} words")
+    return " ".join(parts) if parts else "no text change"

@@ -1,0 +1,1 @@
+"""The app's widgets: line-rendered panes (articles, versions, diff) and one-line bars."""

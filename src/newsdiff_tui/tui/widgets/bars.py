@@ -1,0 +1,43 @@
+"""One-line bars: the header (counts, network, pair shown) and the status bar (progress)."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
+
+
+def _two_sided(left: Text, right: Text, width: int) -> Text:
+    """``left`` and ``right`` on one line, ``right`` flush right, ``left`` cut if needed."""
+    room = max(width - right.cell_len - 1, 0)
+    left = left.copy()
+    left.truncate(room, overflow="ellipsis")
+    gap = max(width - left.cell_len - right.cell_len, 1)
+    return Text.assemble(left, " " * gap, right, no_wrap=True)
+
+
+class AppHeader(Widget):
+    """``newsdiff-tui — 42 articles · 7 changed today · online`` and the pair on display."""
+
+    DEFAULT_CSS = "AppHeader { height: 1; }"
+
+    summary: reactive[str] = reactive("")
+    network: reactive[str] = reactive("not refreshed yet")
+    pair: reactive[str] = reactive("")
+
+    def render(self) -> Text:
+        left = Text.assemble(("newsdiff-tui", "bold"), " — ", self.summary, " · ", self.network)
+        return _two_sided(left, Text(self.pair, "bold"), self.size.width)
+
+
+class StatusBar(Widget):
+    """Refresh progress and each article's state while checked; otherwise sort and filter."""
+
+    DEFAULT_CSS = "StatusBar { height: 1; }"
+
+    message: reactive[Text | str] = reactive("")
+    view: reactive[str] = reactive("")
+
+    def render(self) -> Text:
+        message = self.message if isinstance(self.message, Text) else Text(self.message)
+        return _two_sided(message, Text(self.view), self.size.width)

@@ -1,0 +1,181 @@
+"""The version timeline of the selected article: time, gap, change stats, boring/revert marks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from datetime import tzinfo
+from typing import ClassVar
+
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.events import Click
+from textual.message import Message
+
+from newsdiff_tui.diff import ArticleDiff
+from newsdiff_tui.model import Version
+from newsdiff_tui.tui.fmt import clock_time, short_gap, stats_line
+from newsdiff_tui.tui.keys import VERSIONS, pane_bindings
+from newsdiff_tui.tui.widgets.lineview import LineView
+
+
+class VersionTimeline(LineView):
+    """One row per version (boring ones hidden unless shown); the cursor picks the new side."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up,k", "cursor(-1)", "Up", show=False),
+        Binding("down,j", "cursor(1)", "Down", show=False),
+        Binding("home", "jump(0)", "First", show=False),
+        Binding("end", "jump(-1)", "Latest", show=False),
+        Binding("enter", "open", "Open", show=False),
+        *pane_bindings(VERSIONS),
+    ]
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "version-timeline--cursor",
+        "version-timeline--cursor-blurred",
+        "version-timeline--dim",
+        "version-timeline--mark",
+        "version-timeline--base",
+    }
+
+    class Highlighted(Message):
+        """The cursor moved to another version."""
+
+        def __init__(self, number: int) -> None:
+            super().__init__()
+            self.number = number
+
+    class Opened(Message):
+        """Enter was pressed on a version."""
+
+    def __init__(
+        self,
+        *,
+        pair_diff: Callable[[Version, Version], ArticleDiff],
+        tz: tzinfo | None = None,
+        id: str | None = None,
+    ) -> None:
+        super().__init__(id=id)
+        self.versions: list[Version] = []
+        self.shown: list[Version] = []
+        self.show_boring = False
+        self.base: int | None = None
+        self.cursor = 0
+        self._pair_diff = pair_diff
+        self._tz = tz
+        self._generation = 0  # bumps when the article changes, for the row cache key
+
+    # ----- data -------------------------------------------------------------------------
+    def set_versions(self, versions: list[Version]) -> None:
+        """Show a new article's versions; the cursor goes to the latest visible one."""
+        self._generation += 1
+        self.versions = versions
+        self.base = None
+        self._recompute(select=None)
+
+    def set_show_boring(self, show: bool) -> None:
+        self.show_boring = show
+        self._recompute(select=self.selected.number if self.selected else None)
+
+    def _recompute(self, select: int | None) -> None:
+        self.shown = [
+            v for v in self.versions if self.show_boring or not v.boring or v.number == self.base
+        ]
+        numbers = [v.number for v in self.shown]
+        if select in numbers:
+            self.cursor = numbers.index(select)
+        else:
+            self.cursor = max(len(self.shown) - 1, 0)
+        self._generation += 1
+        self.set_row_count(len(self.shown))
+        self.scroll_row_visible(self.cursor)
+
+    @property
+    def selected(self) -> Version | None:
+        return self.shown[self.cursor] if self.shown else None
+
+    def previous_of(self, version: Version) -> Version | None:
+        """The version shown before ``version`` in the timeline (boring ones may be skipped)."""
+        numbers = [v.number for v in self.shown]
+        if version.number not in numbers:
+            return None
+        index = numbers.index(version.number)
+        return self.shown[index - 1] if index > 0 else None
+
+    def select_number(self, number: int) -> None:
+        numbers = [v.number for v in self.shown]
+        if number in numbers:
+            self.move_to(numbers.index(number))
+
+    def toggle_base(self) -> int | None:
+        """Mark the selected version as the base of comparisons, or unmark it."""
+        selected = self.selected
+        if selected is None:
+            return None
+        self.base = None if self.base == selected.number else selected.number
+        self._generation += 1
+        self.clear_row_cache()
+        return self.base
+
+    def clear_base(self) -> None:
+        self.base = None
+        self._generation += 1
+        self.clear_row_cache()
+
+    # ----- movement ---------------------------------------------------------------------
+    def move_to(self, index: int) -> None:
+        count = len(self.shown)
+        index = max(0, min(index, count - 1)) if count else 0
+        if index == self.cursor:
+            return
+        old, self.cursor = self.cursor, index
+        self.refresh_line(old)
+        self.refresh_line(index)
+        self.scroll_row_visible(index)
+        self.post_message(self.Highlighted(self.shown[index].number))
+
+    def action_cursor(self, delta: int) -> None:
+        self.move_to(self.cursor + delta)
+
+    def action_jump(self, where: int) -> None:
+        self.move_to(len(self.shown) - 1 if where < 0 else where)
+
+    def action_open(self) -> None:
+        self.post_message(self.Opened())
+
+    def on_click(self, event: Click) -> None:
+        row = round(self.scroll_y) + event.y
+        if 0 <= row < len(self.shown):
+            self.move_to(row)
+
+    # ----- rendering --------------------------------------------------------------------
+    def row_key(self, row: int, width: int) -> Hashable:
+        return (self._generation, row, row == self.cursor, self.has_focus, width)
+
+    def render_row(self, row: int, width: int) -> Text:
+        style = self.get_component_rich_style
+        version = self.shown[row]
+        previous = self.previous_of(version)
+        when = clock_time(version.fetched_at, self._tz)
+        line = Text(no_wrap=True)
+        line.append("▶ " if row == self.cursor else "  ")
+        line.append(f"v{version.number:<3}", style("version-timeline--mark"))
+        line.append(f"{when}  ")
+        if previous is None:
+            line.append(f"{'first seen':<9}", style("version-timeline--dim"))
+        else:
+            gap = (version.fetched_at - previous.fetched_at).total_seconds()
+            line.append(f"{'+' + short_gap(gap):<9}", style("version-timeline--dim"))
+            line.append(" " + stats_line(self._pair_diff(previous, version)))
+        if version.boring:
+            line.append("  · boring", style("version-timeline--dim"))
+        if version.revert_of is not None:
+            line.append(f"  ↺ back to v{version.revert_of}", style("version-timeline--mark"))
+        if self.base == version.number:
+            line.append("  ◆ base", style("version-timeline--base"))
+        if row == self.cursor:
+            cursor = (
+                "version-timeline--cursor" if self.has_focus else "version-timeline--cursor-blurred"
+            )
+            line.truncate(width, pad=True)
+            line.stylize(style(cursor))
+        return line
