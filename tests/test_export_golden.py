@@ -8,11 +8,13 @@ legitimate diff-engine improvement), regenerate them and read the diff before co
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 from pathlib import Path
 
 import feedparser
+import pytest
 
 from newsdiff_tui.export import render_atom, render_markdown
 from newsdiff_tui.store import Store
@@ -92,6 +94,19 @@ def test_markdown_is_deterministic(seeded_store: Store) -> None:
     article, versions = _seed(seeded_store)
     again = Store(seeded_store.root)
     assert render_markdown(article, versions) == render_markdown(*_seed(again))
+
+
+def test_markdown_does_not_depend_on_the_machine_speed(
+    seeded_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The diff engine's time budget must not apply to exports: same cache, same bytes."""
+    import newsdiff_tui.diff as engine
+
+    clock = itertools.count(0.0, 60.0)  # every look at the clock: another minute gone
+    monkeypatch.setattr(engine.time, "perf_counter", lambda: next(clock))
+    article, versions = _seed(seeded_store)
+    assert engine.diff(versions[0].text, versions[1].text).coarse  # the budget would bite
+    assert_golden("gsomia.md", render_markdown(article, versions))
 
 
 def test_seed_atom_is_a_valid_feed_of_changes(seeded_store: Store) -> None:

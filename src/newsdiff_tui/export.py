@@ -74,7 +74,11 @@ class Change:
 def changes(versions: Sequence[Version]) -> list[Change]:
     """Each version diffed against the one before it, oldest first."""
     ordered = sorted(versions, key=lambda v: v.number)
-    return [Change(a, b, diff(a.text, b.text)) for a, b in itertools.pairwise(ordered)]
+    # No time budget: a deadline would make the output depend on the machine's speed, and the
+    # same cache must give the same bytes; the engine's own step bounds keep every diff finite.
+    return [
+        Change(a, b, diff(a.text, b.text, timeout=None)) for a, b in itertools.pairwise(ordered)
+    ]
 
 
 def check_status(article: Article) -> str | None:
