@@ -69,21 +69,31 @@ def atomic_write_json(
     atomic_write_bytes(Path(path), payload, create_dirs=create_dirs, durable=durable)
 
 
+def decode_json(raw: bytes) -> Any:
+    """Parse JSON bytes; ``ValueError`` with a short reason (empty, not UTF-8, where it breaks)."""
+    if not raw.strip():
+        raise ValueError("the file is empty")
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ValueError("not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"bad JSON at line {exc.lineno} column {exc.colno}") from None
+
+
 def read_json_file(path: Path) -> Any:
     """Parse a cache file; None if it does not exist, ``CacheError`` naming it if unreadable."""
     try:
         raw = Path(path).read_bytes()
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return None
     except IsADirectoryError:
         raise CacheError(f"cache file is a directory: {path}") from None
     except OSError as exc:
         raise CacheError(f"cannot read cache file ({exc.strerror}): {path}") from None
-    if not raw.strip():
-        raise CacheError(f"cache file is empty: {path}")
     try:
-        return json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        return decode_json(raw)
+    except ValueError as exc:
         raise CacheError(f"cache file is corrupt ({exc}): {path}") from None
 
 

@@ -241,7 +241,7 @@ class Store:
         """Fold a long journal into a new snapshot if this store wrote (keeps opening fast)."""
         if self._wrote and self._index_error is None:
             with contextlib.suppress(CacheError):
-                self._maybe_compact(share=COMPACT_ON_CLOSE_SHARE, minimum=COMPACT_MIN_BYTES // 8)
+                self._maybe_compact(closing=True)
 
     def flush(self) -> None:
         """Kept for callers that batch: every write is in the index journal when it returns."""
@@ -393,8 +393,7 @@ class Store:
         """With the lock held: catch up with the journal and settle writes that died midway."""
         if self._index_error is not None:
             self._load_index()  # another process may have repaired it meanwhile
-            if self._index_error is not None:
-                raise self._index_error
+            self._require_index()
         journal = self._journal
         journal.catch_up()
         if journal.pending:
@@ -414,9 +413,10 @@ class Store:
             raise CacheError(f"cannot write the index journal {self.log_path}: {exc}") from None
         self._wrote = True
 
-    def _maybe_compact(
-        self, *, share: int = COMPACT_SHARE, minimum: int = COMPACT_MIN_BYTES
-    ) -> None:
+    def _maybe_compact(self, *, closing: bool = False) -> None:
+        """Fold the journal into a new snapshot once it is long relative to the snapshot."""
+        share = COMPACT_ON_CLOSE_SHARE if closing else COMPACT_SHARE
+        minimum = COMPACT_MIN_BYTES // 8 if closing else COMPACT_MIN_BYTES
         journal = self._journal
         if journal.log_bytes <= max(minimum, journal.snapshot_bytes // share):
             return

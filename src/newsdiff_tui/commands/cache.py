@@ -9,6 +9,7 @@ from pathlib import Path
 from newsdiff_tui.commands.common import EXIT_USAGE, open_store, warn
 from newsdiff_tui.errors import NewsdiffError
 from newsdiff_tui.history import load_history
+from newsdiff_tui.storage import decode_json
 from newsdiff_tui.store import article_to_doc
 
 
@@ -53,11 +54,9 @@ def _read_json(path: Path) -> object:
         raise NewsdiffError(f"{path}: is a directory, not a JSON file") from None
     except OSError as exc:
         raise NewsdiffError(f"{path}: cannot read ({exc.strerror})") from None
-    if not raw.strip():
-        raise NewsdiffError(f"{path}: file is empty")
     try:
-        return json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        return decode_json(raw)
+    except ValueError as exc:
         raise NewsdiffError(f"{path}: not valid JSON ({exc})") from None
 
 
