@@ -1,0 +1,113 @@
+"""Feeds: persisted in the cache, read over HTTP, new article URLs tracked once and cleaned."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from local_server import LocalServer, Reply, atom_feed, rss_feed
+
+from newsdiff_tui.errors import NewsdiffError, NotFoundError
+from newsdiff_tui.feeds import (
+    FeedError,
+    add_feed,
+    clean_url,
+    discover_from_feeds,
+    load_feeds,
+    parse_feed,
+    remove_feed,
+)
+from newsdiff_tui.fetch import FetchOptions
+from newsdiff_tui.store import Store
+
+FAST = FetchOptions(host_delay=0, retries=0, timeout=2.0)
+
+
+def test_clean_url_drops_tracking_parameters() -> None:
+    assert (
+        clean_url("HTTPS://Example.com/a/b?id=7&utm_source=rss&utm_Medium=x&fbclid=1&gclid=2#top")
+        == "https://example.com/a/b?id=7"
+    )
+    assert clean_url("https://example.com") == "https://example.com/"
+    assert clean_url("https://example.com/p?page=2&mc_cid=9") == "https://example.com/p?page=2"
+
+
+def test_parse_feed_atom_and_rss() -> None:
+    links = ["https://news.example/a?utm_campaign=x", "/relative/b", "https://news.example/a"]
+    base = "https://news.example/feed"
+    expected = ["https://news.example/a", "https://news.example/relative/b"]
+    assert parse_feed(atom_feed(links).encode(), base) == expected
+    assert parse_feed(rss_feed(links).encode(), base) == expected
+    with pytest.raises(FeedError):
+        parse_feed(b"<html><body>not a feed</body></html>", base)
+
+
+def test_feeds_are_persisted(store: Store) -> None:
+    feed, added = add_feed(store, "https://news.example/rss")
+    assert added and feed.url == "https://news.example/rss"
+    assert add_feed(store, "https://news.example/rss")[1] is False
+    add_feed(store, "https://other.example/atom")
+    assert [f.url for f in load_feeds(Store(store.root))] == [
+        "https://news.example/rss",
+        "https://other.example/atom",
+    ]
+    on_disk = json.loads((store.root / "feeds.json").read_text())
+    assert set(on_disk["feeds"]) == {"https://news.example/rss", "https://other.example/atom"}
+    remove_feed(store, "https://news.example/rss")
+    assert [f.url for f in load_feeds(store)] == ["https://other.example/atom"]
+    with pytest.raises(NotFoundError):
+        remove_feed(store, "https://news.example/rss")
+    with pytest.raises(NewsdiffError, match="only http and https"):
+        add_feed(store, "ftp://news.example/rss")
+
+
+async def test_discovery_from_atom_and_rss(store: Store, local_server: LocalServer) -> None:
+    a, b, c = (local_server.url(f"/2024/story-{n}.html") for n in "abc")
+    atom = local_server.route(
+        "/atom.xml",
+        Reply(
+            body=atom_feed([f"{a}?utm_source=atom&utm_medium=feed", b]),
+            content_type="application/atom+xml",
+            etag='"atom1"',
+        ),
+    )
+    rss = local_server.route(
+        "/rss.xml",
+        [
+            Reply(body=rss_feed([f"{b}?fbclid=xyz"]), content_type="application/rss+xml"),
+            Reply(body=rss_feed([b, f"{c}?utm_source=rss"]), content_type="application/rss+xml"),
+        ],
+    )
+    add_feed(store, atom)
+    add_feed(store, rss)
+    already = store.add_article(b)
+
+    summary = await discover_from_feeds(store, options=FAST)
+
+    assert (summary.feeds, summary.failed) == (2, 0)
+    assert [x.url for x in summary.new_articles] == [a]
+    assert store.article(summary.new_articles[0].id).feed_url == atom
+    assert len(store.articles()) == 2 and already.id in {x.id for x in store.articles()}
+
+    summary = await discover_from_feeds(store, options=FAST)
+    assert [x.url for x in summary.new_articles] == [c]
+    assert local_server.requests_for("/atom.xml")[-1].headers["if-none-match"] == '"atom1"'
+    feeds = {f.url: f for f in load_feeds(store)}
+    assert feeds[atom].discovered == 1 and feeds[rss].discovered == 1
+    assert feeds[atom].last_error is None and feeds[atom].last_checked is not None
+
+
+async def test_a_broken_feed_is_recorded(store: Store, local_server: LocalServer) -> None:
+    bad = local_server.route("/bad.xml", Reply(body="<html>nope</html>", content_type="text/html"))
+    gone = local_server.route("/gone.xml", Reply(status=404))
+    add_feed(store, bad)
+    add_feed(store, gone)
+    messages: list[tuple[str, str]] = []
+    summary = await discover_from_feeds(
+        store, options=FAST, on_feed=lambda u, m: messages.append((u, m))
+    )
+    assert summary.failed == 2 and not summary.new_articles
+    feeds = {f.url: f for f in load_feeds(store)}
+    assert "not an RSS or Atom feed" in (feeds[bad].last_error or "")
+    assert feeds[gone].last_error == "HTTP 404 Not Found" and feeds[gone].failures == 1
+    assert len(messages) == 2
