@@ -267,8 +267,9 @@ def render_markdown(
     if latest and ordered:
         last = ordered[-1]
         lines += [f"## Latest text (version {last.number}, {_when(last.fetched_at)})", ""]
-        lines += [f"**{md_escape(last.text.title)}**", ""] if last.text.title else []
-        lines += [f"_{md_escape(last.text.byline)}_", ""] if last.text.byline else []
+        title, byline = md_escape(last.text.title), md_escape(last.text.byline or "")
+        lines += [f"**{title}**", ""] if title else []
+        lines += [f"_{byline}_", ""] if byline else []
         lines += [line for p in last.text.paragraphs for line in (md_escape(p), "")]
     return "\n".join(lines).rstrip("\n") + "\n"
 
