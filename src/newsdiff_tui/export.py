@@ -102,7 +102,7 @@ def _when(moment: datetime) -> str:
 
 
 def _stats_line(change: Change) -> str:
-    """'+61 −38 words · 5 paragraphs modified, 1 inserted'."""
+    """A change's size for people: '+105 −54 words · paragraphs: 5 modified, 1 inserted'."""
     stats = change.diff.stats
     counts = [
         f"{count} {what}"
@@ -121,6 +121,7 @@ def _stats_line(change: Change) -> str:
 
 
 def _folded(count: int) -> str:
+    """The note that stands for a run of unchanged paragraphs."""
     return f"… {count} unchanged paragraph{'' if count == 1 else 's'} …"
 
 
@@ -155,6 +156,7 @@ def _words(
     escape: Callable[[str], str],
     tags: dict[str, tuple[str, str]],
 ) -> str:
+    """Word operations as one line of escaped text, changed runs wrapped in ``tags``."""
     out: list[str] = []
     for op in words:
         core = op.text.strip()
@@ -294,10 +296,12 @@ def _xml_text(text: str) -> str:
 
 
 def _html_words(words: Sequence[WordOp]) -> str:
+    """A word diff as an HTML fragment, changes in <del> and <ins>."""
     return _words(words, _xml_text, {"delete": ("<del>", "</del>"), "insert": ("<ins>", "</ins>")})
 
 
 def _atom_time(moment: datetime) -> str:
+    """An RFC 3339 time in UTC, as Atom requires."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 

@@ -100,6 +100,7 @@ def dump_history(article: Article, versions: Sequence[Version]) -> str:
 
 
 def _optional_str(doc: dict[str, Any], key: str, where: str) -> str | None:
+    """``doc[key]`` if it is a string or missing/null; anything else is a format error."""
     value = doc.get(key)
     _require(value is None or isinstance(value, str), where, f"'{key}' must be a string or null")
     return value
