@@ -22,7 +22,7 @@ import fcntl
 import hashlib
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -53,6 +53,7 @@ __all__ = [
     "article_to_doc",
     "atomic_write_json",
     "default_root",
+    "shard_document",
     "source_for",
 ]
 
@@ -192,6 +193,31 @@ def article_from_doc(doc: dict[str, Any]) -> Article:
         feed_url=doc.get("feed_url"),
         check=_check_from_doc(doc.get("check")),
     )
+
+
+def shard_document(
+    url: str,
+    *,
+    first_seen: datetime,
+    source: str | None = None,
+    feed_url: str | None = None,
+    versions: Iterable[Version] = (),
+) -> dict[str, Any]:
+    """The content of a shard for ``url`` with ``versions`` (numbered 0..n-1, oldest first).
+
+    ``add_article`` starts every shard from this; bulk builders (the benchmark) use it to write
+    shards directly, then ``rebuild_index``.
+    """
+    meta = {
+        "id": article_id_for(url),
+        "url": url,
+        "source": source or source_for(url),
+        "first_seen": to_iso(first_seen),
+        "feed_url": feed_url,
+        "check": _check_to_doc(CheckState()),
+    }
+    table = {str(v.number + 1): _version_to_doc(v) for v in versions}
+    return {"article": {"1": meta}, "versions": table}
 
 
 @dataclass
@@ -564,15 +590,10 @@ class Store:
                 if self._journal.docs.get(article_id) != doc:
                     self._append([{"put": doc}])
             else:
-                meta = {
-                    "id": article_id,
-                    "url": url,
-                    "source": source or source_for(url),
-                    "first_seen": to_iso(first_seen or utcnow()),
-                    "feed_url": feed_url,
-                    "check": _check_to_doc(CheckState()),
-                }
-                doc = self._commit(article_id, {"article": {"1": meta}, "versions": {}})
+                data = shard_document(
+                    url, source=source, feed_url=feed_url, first_seen=first_seen or utcnow()
+                )
+                doc = self._commit(article_id, data)
         self._maybe_compact()
         return self._article_of(doc)
 
@@ -742,19 +763,31 @@ class Store:
                     f"removed {len(leftovers)} temp file(s) left by interrupted writes"
                 )
         if rebuild_index:
-            with self.locked():
-                shard_docs, _, _ = self._scan_shards()
-                for path, _problem in self._journal.corrupt_files():
-                    aside = path.with_name(
-                        f"{path.name}.corrupt-{utcnow().strftime('%Y%m%dT%H%M%S%f')}"
-                    )
-                    path.rename(aside)
-                    report.repaired.append(f"kept the corrupt {path.name} as {aside}")
-                self._compact(shard_docs)
-                self._index_error = None
-                self._wrote = True
-            report.repaired.append(f"rebuilt {self.index_path} from {len(shard_docs)} shards")
+            report.repaired += self.rebuild_index()
         return report
+
+    def rebuild_index(self) -> list[str]:
+        """Rebuild the index from the shards; corrupt index files are kept aside, not overwritten.
+
+        Returns what was done, one line each.
+        """
+        done = []
+        with self.locked():
+            shard_docs, _, _ = self._scan_shards()
+            for path, _problem in self._journal.corrupt_files():
+                aside = path.with_name(f"{path.name}.corrupt-{utcnow():%Y%m%dT%H%M%S%f}")
+                try:
+                    path.rename(aside)
+                except OSError as exc:
+                    raise CacheError(
+                        f"cannot move the corrupt {path} aside: {exc.strerror}"
+                    ) from None
+                done.append(f"kept the corrupt {path.name} as {aside}")
+            self._compact(shard_docs)
+            self._index_error = None
+            self._wrote = True
+        done.append(f"rebuilt {self.index_path} from {len(shard_docs)} shards")
+        return done
 
 
 def _check_shard(data: dict[str, Any], path: Path, article_id: str | None = None) -> None:
