@@ -88,7 +88,7 @@ def test_seed_stats_are_consistent(seed_data: dict) -> None:
     assert stats.words_added > stats.words_removed > 0
     assert stats.paragraphs_changed == 6
     assert stats.has_changes
-    larger = max(count_words(" ".join(old.paragraphs)), count_words(" ".join(new.paragraphs)))
+    larger = max(old.word_count, new.word_count)
     assert stats.share_changed == pytest.approx(stats.words_added / larger)
 
 
@@ -249,3 +249,17 @@ def test_pathological_input_is_bounded() -> None:
 def test_no_timeout_gives_the_full_diff(seed_data: dict) -> None:
     old, new = _versions(seed_data)[:2]
     assert diff(old, new, timeout=None) == diff(old, new)
+
+
+def test_garbage_collector_state_is_restored() -> None:
+    import gc
+
+    assert gc.isenabled()
+    diff(_text(A), _text(B))
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        diff(_text(A), _text(B))
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

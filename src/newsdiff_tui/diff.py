@@ -22,11 +22,13 @@ Algorithm (each step is cheap before the next, costlier one runs):
 
 from __future__ import annotations
 
+import gc
 import re
 import time
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Literal
@@ -57,6 +59,7 @@ DEFAULT_TIMEOUT = 0.5
 _MYERS_STEPS = 40_000  # bound on (n + m) * D for one Myers run: ~10 ms of Python at most
 _SMALL = 24  # regions up to this many tokens (both sides) go straight to Myers
 _PAIRING_CELLS = 40_000  # bound on the similarity matrix of one unequal-paragraph run
+_QUICK_KEEP = 0.6  # share of characters kept as common prefix + suffix that means "similar"
 
 
 @dataclass(frozen=True)
@@ -141,6 +144,11 @@ def tokenize(text: str) -> list[str]:
     return [lead, *tokens] if lead else tokens
 
 
+def word_keys(text: str) -> list[str]:
+    """The comparison keys of a text's tokens: words and punctuation, whitespace left out."""
+    return _CORE.findall(text)
+
+
 def count_words(text: str) -> int:
     """Words in ``text`` as the diff counts them (punctuation is not a word)."""
     return len(_WORDS.findall(text))
@@ -155,9 +163,10 @@ class _Tokens:
     __slots__ = ("keys", "texts")
 
     def __init__(self, text: str) -> None:
-        lead = _LEAD.match(text).group()
-        self.keys: list[str] = ["", *_CORE.findall(text)]
-        self.texts: list[str] = [lead, *_TOKEN.findall(text)]
+        tokens = _TOKEN.findall(text)
+        self.texts: list[str] = [_LEAD.match(text).group(), *tokens]
+        # A core never ends in whitespace, so stripping a token gives its key (one regex pass).
+        self.keys: list[str] = ["", *map(str.rstrip, tokens)]
 
 
 # ----- sequence matching ----------------------------------------------------------------------
@@ -301,6 +310,8 @@ def match_blocks(
         if deadline is not None and deadline.passed():
             continue
         if n + m <= _SMALL:
+            if set(a[i:ie]).isdisjoint(b[j:je]):
+                continue  # nothing in common: a plain replacement, no search needed
             found = _myers(a, i, ie, b, j, je, n + m)
             blocks.extend(found or ())
             continue
@@ -352,39 +363,35 @@ def _opcodes(blocks: list[Block]) -> list[Opcode]:
 
 
 def _cleanup(ops: list[Opcode]) -> list[Opcode]:
-    """Fold an equality no longer than the changes on both its sides into them.
+    """Fold a short equality between two replacements into one replacement.
 
-    A minimal diff of a rewritten sentence keeps stray "the" and commas as equal, which
-    shreds the change into confetti; like diff-match-patch's semantic cleanup, a short
-    equality between two larger changes reads better as part of one change.
+    A minimal diff of a rewritten sentence keeps stray "the" and commas as equal, which shreds
+    the change into confetti. Like diff-match-patch's semantic cleanup, an equality no longer
+    than the replacement on either side of it is folded in; unlike it, an equality next to a
+    pure insertion or deletion is kept (folding it would show text as deleted that was not).
     """
-    changed = True
-    while changed and len(ops) >= 3:
-        changed = False
-        out: list[Opcode] = []
-        k = 0
-        while k < len(ops):
-            op = ops[k]
-            if (
-                op[0] == "equal"
-                and out
-                and out[-1][0] != "equal"
-                and k + 1 < len(ops)
-                and ops[k + 1][0] != "equal"
+    out: list[Opcode] = []
+    k = 0
+    while k < len(ops):
+        op = ops[k]
+        if (
+            op[0] == "equal"
+            and out
+            and out[-1][0] == "replace"
+            and k + 1 < len(ops)
+            and ops[k + 1][0] == "replace"
+        ):
+            size = op[2] - op[1]
+            before, after = out[-1], ops[k + 1]
+            if size <= max(before[2] - before[1], before[4] - before[3]) and size <= max(
+                after[2] - after[1], after[4] - after[3]
             ):
-                size = op[2] - op[1]
-                before, after = out[-1], ops[k + 1]
-                if size <= max(before[2] - before[1], before[4] - before[3]) and size <= max(
-                    after[2] - after[1], after[4] - after[3]
-                ):
-                    out[-1] = ("replace", before[1], after[2], before[3], after[4])
-                    k += 2
-                    changed = True
-                    continue
-            out.append(op)
-            k += 1
-        ops = out
-    return ops
+                out[-1] = ("replace", before[1], after[2], before[3], after[4])
+                k += 2
+                continue
+        out.append(op)
+        k += 1
+    return out
 
 
 def _emit(out: list[WordOp], op: WordOpKind, text: str) -> None:
@@ -397,11 +404,10 @@ def _emit(out: list[WordOp], op: WordOpKind, text: str) -> None:
         out.append(WordOp(op, text))
 
 
-def _word_ops(ta: _Tokens, tb: _Tokens, deadline: _Deadline | None) -> tuple[WordOp, ...]:
-    """Word runs turning ``ta`` into ``tb`` (keys compared; whitespace kept exact)."""
+def _token_ops(out: list[WordOp], ta: _Tokens, tb: _Tokens, deadline: _Deadline | None) -> None:
+    """Append the word runs turning ``ta`` into ``tb`` (keys compared, whitespace kept exact)."""
     ops = _cleanup(_opcodes(match_blocks(ta.keys, tb.keys, deadline)))
     a, b = ta.texts, tb.texts
-    out: list[WordOp] = []
     for tag, i1, i2, j1, j2 in ops:
         if tag != "equal":
             _emit(out, "delete", "".join(a[i1:i2]))
@@ -418,6 +424,60 @@ def _word_ops(ta: _Tokens, tb: _Tokens, deadline: _Deadline | None) -> tuple[Wor
                 _emit(out, "equal", x[:p])
                 _emit(out, "delete", x[p:])
                 _emit(out, "insert", y[p:])
+
+
+def _trim(a: str, b: str) -> tuple[int, int]:
+    """Lengths of the common prefix and suffix of two different strings (not overlapping).
+
+    Binary search over slice comparisons: O(log n) steps that each run in C.
+    """
+    lo, hi = 0, min(len(a), len(b))
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[:mid] == b[:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    prefix = lo
+    lo, hi = 0, min(len(a), len(b)) - prefix
+    la, lb = len(a), len(b)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[la - mid :] == b[lb - mid :]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return prefix, lo
+
+
+def _starts_token(text: str, i: int) -> bool:
+    """Whether a token starts at ``text[i]``: a non-space after whitespace."""
+    return 0 < i < len(text) and text[i - 1].isspace() and not text[i].isspace()
+
+
+def _word_ops(
+    a: str, b: str, deadline: _Deadline | None, trim: tuple[int, int] | None = None
+) -> tuple[WordOp, ...]:
+    """Word runs turning ``a`` into ``b``; only the span between the first and the last
+    differing character is tokenised (snapped outwards to token boundaries)."""
+    prefix, suffix = trim or _trim(a, b)
+    # Cut only at token starts (non-space after whitespace) that both sides share, so the
+    # cut-off parts tokenise identically on both sides.
+    q = prefix
+    while q > 0 and not (_starts_token(a, q) and _starts_token(b, q)):
+        q -= 1
+    ra, rb = len(a) - suffix, len(b) - suffix
+    while ra < len(a) and not (_starts_token(a, ra) and _starts_token(b, rb)):
+        ra += 1
+        rb += 1
+    out: list[WordOp] = []
+    _emit(out, "equal", a[:q])
+    if deadline is not None and deadline.passed():
+        _emit(out, "delete", a[q:ra])
+        _emit(out, "insert", b[q:rb])
+    else:
+        _token_ops(out, _Tokens(a[q:ra]), _Tokens(b[q:rb]), deadline)
+    _emit(out, "equal", a[ra:])
     return tuple(out)
 
 
@@ -439,19 +499,23 @@ def diff_words(old: str, new: str) -> tuple[WordOp, ...]:
     """Word-level operations turning ``old`` into ``new``."""
     if old == new:
         return _whole("equal", old)
-    return _word_ops(_Tokens(old), _Tokens(new), None)
+    return _word_ops(old, new, None)
 
 
 # ----- paragraphs ---------------------------------------------------------------------------
 
 
 class Signature:
-    """A paragraph's case-folded words and word bigrams: what pairing compares."""
+    """A paragraph's case-folded words and word bigrams: what pairing compares.
+
+    Words here are whitespace-separated (punctuation stays attached): a C-speed split is
+    plenty for judging similarity, and pairing may look at many paragraph pairs.
+    """
 
     __slots__ = ("bigrams", "words")
 
     def __init__(self, text: str) -> None:
-        words = _WORDS.findall(text.casefold())
+        words = text.casefold().split()
         self.words = frozenset(words)
         self.bigrams = frozenset(pairwise(words))
 
@@ -472,57 +536,78 @@ def similarity(a: Signature, b: Signature) -> float:
     return (_dice(a.words, b.words) + _dice(a.bigrams, b.bigrams)) / 2
 
 
-def _pair(
-    olds: list[Signature], news: list[Signature], deadline: _Deadline
-) -> list[tuple[int, int]]:
-    """Order-preserving pairs (i, j) of similar paragraphs maximising total similarity."""
-    n, m = len(olds), len(news)
-    pairs: list[tuple[int, int]] = []
-    # Fast paths from both ends: the usual case is "every paragraph edited a little".
-    lo = 0
-    while lo < min(n, m) and similarity(olds[lo], news[lo]) >= PAIR_THRESHOLD:
-        pairs.append((lo, lo))
-        lo += 1
-    hi_a, hi_b = n, m
-    tail: list[tuple[int, int]] = []
-    while hi_a > lo and hi_b > lo and similarity(olds[hi_a - 1], news[hi_b - 1]) >= PAIR_THRESHOLD:
-        hi_a -= 1
-        hi_b -= 1
-        tail.append((hi_a, hi_b))
-    rn, rm = hi_a - lo, hi_b - lo
-    if rn and rm and rn * rm <= _PAIRING_CELLS and not deadline.passed():
-        pairs.extend(_pair_dp(olds[lo:hi_a], news[lo:hi_b], lo, lo))
-    pairs.extend(reversed(tail))
-    return pairs
+class _Run:
+    """A run of unequal paragraphs on each side, with per-paragraph data computed lazily."""
 
+    def __init__(self, olds: Sequence[str], news: Sequence[str]) -> None:
+        self.olds, self.news = olds, news
+        self._sig_a: dict[int, Signature] = {}
+        self._sig_b: dict[int, Signature] = {}
+        self.trims: dict[tuple[int, int], tuple[int, int]] = {}
 
-def _pair_dp(
-    olds: list[Signature], news: list[Signature], io: int, jo: int
-) -> list[tuple[int, int]]:
-    """Needleman-Wunsch without gap costs: the best monotone pairing above the threshold."""
-    n, m = len(olds), len(news)
-    score = [[0.0] * (m + 1) for _ in range(n + 1)]
-    for i in range(1, n + 1):
-        row, up, a = score[i], score[i - 1], olds[i - 1]
-        for j in range(1, m + 1):
-            best = row[j - 1] if row[j - 1] > up[j] else up[j]
-            s = similarity(a, news[j - 1])
-            if s >= PAIR_THRESHOLD and up[j - 1] + s > best:
-                best = up[j - 1] + s
-            row[j] = best
-    pairs: list[tuple[int, int]] = []
-    i, j = n, m
-    while i and j:
-        if score[i][j] == score[i - 1][j]:
-            i -= 1
-        elif score[i][j] == score[i][j - 1]:
-            j -= 1
-        else:
-            pairs.append((io + i - 1, jo + j - 1))
-            i -= 1
-            j -= 1
-    pairs.reverse()
-    return pairs
+    def similarity(self, i: int, j: int) -> float:
+        sa = self._sig_a.get(i) or self._sig_a.setdefault(i, Signature(self.olds[i]))
+        sb = self._sig_b.get(j) or self._sig_b.setdefault(j, Signature(self.news[j]))
+        return similarity(sa, sb)
+
+    def similar(self, i: int, j: int) -> bool:
+        """Whether old ``i`` and new ``j`` pair up; cheap when they share most characters.
+
+        Keeping QUICK_KEEP of the longer paragraph as common prefix + suffix implies word and
+        bigram overlaps far above PAIR_THRESHOLD, so the signatures are not needed.
+        """
+        a, b = self.olds[i], self.news[j]
+        trim = self.trims[i, j] = _trim(a, b)
+        if trim[0] + trim[1] >= _QUICK_KEEP * max(len(a), len(b)):
+            return True
+        return self.similarity(i, j) >= PAIR_THRESHOLD
+
+    def pairs(self, deadline: _Deadline) -> list[tuple[int, int]]:
+        """Order-preserving pairs (i, j) of similar paragraphs maximising total similarity."""
+        n, m = len(self.olds), len(self.news)
+        head: list[tuple[int, int]] = []
+        # Fast paths from both ends: the usual case is "every paragraph edited a little".
+        lo = 0
+        while lo < min(n, m) and self.similar(lo, lo):
+            head.append((lo, lo))
+            lo += 1
+        hi_a, hi_b = n, m
+        tail: list[tuple[int, int]] = []
+        while hi_a > lo and hi_b > lo and self.similar(hi_a - 1, hi_b - 1):
+            hi_a -= 1
+            hi_b -= 1
+            tail.append((hi_a, hi_b))
+        rn, rm = hi_a - lo, hi_b - lo
+        if rn and rm and rn * rm <= _PAIRING_CELLS and not deadline.passed():
+            head.extend(self._best_pairs(lo, hi_a, lo, hi_b))
+        head.extend(reversed(tail))
+        return head
+
+    def _best_pairs(self, alo: int, ahi: int, blo: int, bhi: int) -> list[tuple[int, int]]:
+        """Needleman-Wunsch without gap costs: the best monotone pairing above the threshold."""
+        n, m = ahi - alo, bhi - blo
+        score = [[0.0] * (m + 1) for _ in range(n + 1)]
+        for i in range(1, n + 1):
+            row, up = score[i], score[i - 1]
+            for j in range(1, m + 1):
+                best = row[j - 1] if row[j - 1] > up[j] else up[j]
+                s = self.similarity(alo + i - 1, blo + j - 1)
+                if s >= PAIR_THRESHOLD and up[j - 1] + s > best:
+                    best = up[j - 1] + s
+                row[j] = best
+        pairs: list[tuple[int, int]] = []
+        i, j = n, m
+        while i and j:
+            if score[i][j] == score[i - 1][j]:
+                i -= 1
+            elif score[i][j] == score[i][j - 1]:
+                j -= 1
+            else:
+                pairs.append((alo + i - 1, blo + j - 1))
+                i -= 1
+                j -= 1
+        pairs.reverse()
+        return pairs
 
 
 def diff(
@@ -533,7 +618,29 @@ def diff(
     ``timeout`` (seconds, None for none) bounds the work; past it the rest of the diff is
     paragraph-level only and the result has ``coarse=True``.
     """
-    deadline = _Deadline(timeout)
+    with _gc_paused():
+        return _diff(old, new, _Deadline(timeout))
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector for the duration of a diff.
+
+    A diff allocates many short-lived tuples and lists but never builds a cycle, so
+    reference counting frees everything; left on, the collector's passes over every live
+    object of the process (the TUI's widgets included) cost up to half of a rewrite's diff.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _diff(old: ArticleText, new: ArticleText, deadline: _Deadline) -> ArticleDiff:
+    """``diff`` proper (see there)."""
     pa, pb = old.paragraphs, new.paragraphs
     paragraphs: list[ParagraphDiff] = []
     ia = ib = 0
@@ -567,14 +674,9 @@ def _changed_run(
 ) -> None:
     """Append the diffs of a run of unequal paragraphs: pairs modified, the rest del/ins."""
     pairs: list[tuple[int, int]] = []
-    toks_a: list[_Tokens] = []
-    toks_b: list[_Tokens] = []
+    run = _Run(pa[alo:ahi], pb[blo:bhi])
     if ahi > alo and bhi > blo and not deadline.passed():
-        toks_a = [_Tokens(p) for p in pa[alo:ahi]]
-        toks_b = [_Tokens(p) for p in pb[blo:bhi]]
-        sig_a = [Signature(p) for p in pa[alo:ahi]]
-        sig_b = [Signature(p) for p in pb[blo:bhi]]
-        pairs = _pair(sig_a, sig_b, deadline)
+        pairs = run.pairs(deadline)
     i, j = alo, blo
     for pi, pj in [*((alo + x, blo + y) for x, y in pairs), (ahi, bhi)]:
         for k in range(i, pi):
@@ -587,7 +689,7 @@ def _changed_run(
         if deadline.passed():
             words = _whole("delete", a) + _whole("insert", b)
         else:
-            words = _word_ops(toks_a[pi - alo], toks_b[pj - blo], deadline)
+            words = _word_ops(a, b, deadline, run.trims.get((pi - alo, pj - blo)))
         out.append(ParagraphDiff("modify", a, b, words, pi, pj))
         i, j = pi + 1, pj + 1
 
@@ -598,7 +700,12 @@ def _field(old: str | None, new: str | None) -> FieldDiff:
 
 
 def _stats(paragraphs: list[ParagraphDiff], old: ArticleText, new: ArticleText) -> DiffStats:
-    """Word and paragraph counts; words are counted by ``count_words`` on both sides."""
+    """Word and paragraph counts.
+
+    Changed words are counted by ``count_words``; the share's denominator is the model's
+    ``word_count`` (whitespace-separated), which costs a split instead of a regex pass over
+    both whole texts.
+    """
     added = removed = 0
     counts = {"equal": 0, "modify": 0, "insert": 0, "delete": 0}
     for p in paragraphs:
@@ -610,7 +717,7 @@ def _stats(paragraphs: list[ParagraphDiff], old: ArticleText, new: ArticleText) 
                 added += count_words(w.text)
             elif w.op == "delete":
                 removed += count_words(w.text)
-    larger = max(count_words("\n".join(old.paragraphs)), count_words("\n".join(new.paragraphs)))
+    larger = max(old.word_count, new.word_count)
     return DiffStats(
         words_added=added,
         words_removed=removed,
