@@ -1,0 +1,317 @@
+"""The ``diff`` command: a word-level diff of two article versions, from files or the cache.
+
+Each side is a file or a stored version ``ARTICLE@N``:
+
+- ``*.html`` / ``*.htm`` / ``*.xhtml`` files are run through the article extractor;
+- any other file is plain text: paragraphs are separated by blank lines and each is
+  normalised (whitespace collapsed) as stored versions are. There is no title, unless the
+  first paragraph is a single line starting with ``# `` (a Markdown heading): that is the title.
+- ``ARTICLE@N``: version N (0 is the first; -1 the latest, -2 the one before) of the article
+  named by id, URL or a search term matching one article. An existing file of that name wins.
+
+Text output is coloured on a terminal; elsewhere, or with NO_COLOR set, it marks changes as
+``git diff --word-diff`` does: ``[-deleted-]`` and ``{+inserted+}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from newsdiff_tui.commands.common import open_store
+from newsdiff_tui.diff import ArticleDiff, FieldDiff, WordOp, diff
+from newsdiff_tui.errors import NewsdiffError, NotFoundError
+from newsdiff_tui.model import ArticleText
+
+HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
+_VERSION_REF = re.compile(r"^(?P<article>.+)@(?P<number>[+-]?\d+)$")
+_BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
+
+# ANSI styles: deleted red, inserted green, headers bold, folds dim (as git colours them).
+_STYLES = {"delete": "\x1b[31m", "insert": "\x1b[32m", "header": "\x1b[1m", "dim": "\x1b[2m"}
+_RESET = "\x1b[0m"
+_MARKERS = {"delete": ("[-", "-]"), "insert": ("{+", "+}")}
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "diff",
+        help="word diff of two versions (files or ARTICLE@N)",
+        description=__doc__.split("\n\n", 1)[1].split("\n\nText output")[0],
+        epilog="examples:\n"
+        "  newsdiff-tui diff ARTICLE@0 ARTICLE@-1     first against latest stored version\n"
+        "  newsdiff-tui diff old.html new.html\n"
+        "  newsdiff-tui diff a.txt b.txt --format json",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("old", metavar="OLD", help="file or ARTICLE@N")
+    p.add_argument("new", metavar="NEW", help="file or ARTICLE@N")
+    p.add_argument("--format", choices=("text", "json"), default="text", help="default: text")
+    p.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="colour the text output (auto: on a terminal, unless NO_COLOR is set)",
+    )
+    p.add_argument(
+        "--full", action="store_true", help="print unchanged paragraphs instead of folding them"
+    )
+    p.add_argument(
+        "--exit-code", action="store_true", help="exit with 1 if the versions differ, else 0"
+    )
+    p.set_defaults(handler=run_diff)
+
+
+@dataclass(frozen=True)
+class Side:
+    """One side of the comparison: its text and how to name it in the output."""
+
+    label: str
+    text: ArticleText
+    ref: dict[str, Any]
+
+
+def run_diff(args: argparse.Namespace) -> int:
+    old = load_side(args.old, args)
+    new = load_side(args.new, args)
+    result = diff(old.text, new.text)
+    if args.format == "json":
+        print(json.dumps(to_json(result, old, new), ensure_ascii=False, indent=2))
+    else:
+        sys.stdout.write(
+            render_text(result, old, new, color=_use_color(args.color), full=args.full)
+        )
+    return 1 if args.exit_code and result.has_changes else 0
+
+
+# ----- loading ------------------------------------------------------------------------------
+
+
+def load_side(ref: str, args: argparse.Namespace) -> Side:
+    """The text named by ``ref``: a file, else a stored version ``ARTICLE@N``."""
+    path = Path(ref)
+    if path.is_file():
+        return _load_file(path)
+    match = _VERSION_REF.match(ref)
+    if match is None:
+        if path.exists():
+            raise NewsdiffError(f"{ref}: is a directory, not a file")
+        raise NewsdiffError(f"{ref}: no such file (to name a stored version, use ARTICLE@N)")
+    with open_store(args, create=False) as store:
+        article = store.resolve(match["article"])
+        number = int(match["number"])
+        try:
+            version = store.version(article.id, number)
+        except NotFoundError:
+            count = len(store.versions(article.id))
+            raise NotFoundError(
+                f"{ref}: article {article.id} has {count} version(s), numbered 0 to {count - 1} "
+                f"(or -1 to -{count} from the latest)"
+            ) from None
+    when = version.fetched_at.strftime("%Y-%m-%d %H:%M")
+    return Side(
+        label=f"{article.id}@{version.number}  {when}",
+        text=version.text,
+        ref={"article": article.id, "url": article.url, "version": version.number},
+    )
+
+
+def _load_file(path: Path) -> Side:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise NewsdiffError(f"{path}: cannot read ({exc.strerror})") from None
+    if path.suffix.lower() in HTML_SUFFIXES:
+        from newsdiff_tui.extract import extract  # heavy HTML parser: only when needed
+
+        try:
+            text = extract(raw)
+        except ValueError as exc:  # undecodable bytes (extract.CharsetError)
+            raise NewsdiffError(f"{path}: cannot decode the page ({exc})") from None
+        if not text.paragraphs and not text.title:
+            raise NewsdiffError(f"{path}: no article text found in this page")
+    else:
+        try:
+            text = parse_text(raw.decode("utf-8-sig"))
+        except UnicodeDecodeError:
+            raise NewsdiffError(f"{path}: not UTF-8 text") from None
+    return Side(label=str(path), text=text, ref={"file": str(path)})
+
+
+def parse_text(content: str) -> ArticleText:
+    """Plain text as an ArticleText: blank-line separated paragraphs, optional ``# Title``."""
+    content = content.replace("\r\n", "\n").replace("\r", "\n")
+    blocks = [b for b in _BLANK_LINE.split(content) if b.strip()]
+    title = ""
+    if blocks and "\n" not in blocks[0].strip() and blocks[0].lstrip().startswith("# "):
+        title = blocks.pop(0).strip()[2:]
+    return ArticleText(title=title, paragraphs=tuple(blocks)).normalized()
+
+
+# ----- output -------------------------------------------------------------------------------
+
+
+def _use_color(choice: str) -> bool:
+    """Colour for ``always``; for ``auto`` only on a terminal without NO_COLOR or TERM=dumb."""
+    if choice != "auto":
+        return choice == "always"
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    return sys.stdout.isatty()
+
+
+def _split_space(text: str) -> tuple[str, str, str]:
+    """Leading whitespace, the rest, trailing whitespace (whitespace-only text is the core)."""
+    core = text.strip()
+    if not core:  # a whitespace-only change: keep it inside the markers, or it is invisible
+        return "", text, ""
+    return text[: len(text) - len(text.lstrip())], core, text[len(text.rstrip()) :]
+
+
+def _mark(op: str, core: str, color: bool) -> str:
+    """A changed run, coloured or between git's word-diff markers."""
+    if color:
+        return f"{_STYLES[op]}{core}{_RESET}"
+    start, end = _MARKERS[op]
+    return f"{start}{core}{end}"
+
+
+def render_words(words: tuple[WordOp, ...], *, color: bool) -> str:
+    """A word diff as one line of text with coloured or marked changes.
+
+    Edge whitespace stays outside the marks, and a replacement prints as
+    ``[-old-]{+new+}`` with its spaces around the pair, as git's word diff does.
+    """
+    out: list[str] = []
+    k = 0
+    while k < len(words):
+        w = words[k]
+        if w.op == "equal":
+            out.append(w.text)
+            k += 1
+            continue
+        lead, core, trail = _split_space(w.text)
+        out.append(lead + _mark(w.op, core, color))
+        nxt = words[k + 1] if k + 1 < len(words) else None
+        if w.op == "delete" and nxt is not None and nxt.op == "insert":
+            n_lead, n_core, n_trail = _split_space(nxt.text)
+            out.append(("" if n_lead == lead else n_lead) + _mark("insert", n_core, color))
+            trail = n_trail or trail
+            k += 1
+        out.append(trail)
+        k += 1
+    return "".join(out)
+
+
+def _style(text: str, style: str, color: bool) -> str:
+    return f"{_STYLES[style]}{text}{_RESET}" if color else text
+
+
+def _field_line(name: str, field: FieldDiff, color: bool) -> str:
+    return f"{name}: {render_words(field.words, color=color)}"
+
+
+def render_text(result: ArticleDiff, old: Side, new: Side, *, color: bool, full: bool) -> str:
+    """The whole diff as text: headers, title/byline changes, paragraphs, a stats line."""
+    lines = [
+        _style(f"--- {old.label}", "header", color),
+        _style(f"+++ {new.label}", "header", color),
+    ]
+    if result.title.changed:
+        lines.append(_field_line("Title", result.title, color))
+    if result.byline.changed:
+        lines.append(_field_line("Byline", result.byline, color))
+    unchanged = 0
+
+    def fold() -> None:
+        nonlocal unchanged
+        if unchanged:
+            noun = "paragraph" if unchanged == 1 else "paragraphs"
+            lines.extend(["", _style(f"({unchanged} unchanged {noun})", "dim", color)])
+            unchanged = 0
+
+    for p in result.paragraphs:
+        if p.op == "equal" and not full:
+            unchanged += 1
+            continue
+        fold()
+        lines.extend(["", render_words(p.words, color=color)])
+    fold()
+    lines.extend(["", _style(stats_line(result), "dim", color)])
+    return "\n".join(lines) + "\n"
+
+
+def stats_line(result: ArticleDiff) -> str:
+    """One line summing up a diff: paragraphs by kind, words added and removed, share."""
+    s = result.stats
+    if not result.has_changes:
+        return "no changes"
+    parts = [
+        f"{s.paragraphs_modified} modified",
+        f"{s.paragraphs_inserted} inserted",
+        f"{s.paragraphs_deleted} deleted",
+        f"{s.paragraphs_equal} unchanged paragraph(s)",
+    ]
+    fields = [name for name, f in (("title", result.title), ("byline", result.byline)) if f.changed]
+    summary = ", ".join(parts) + f"; +{s.words_added} -{s.words_removed} words"
+    summary += f" ({s.share_changed:.0%} of the text)"
+    if fields:
+        summary += f"; {' and '.join(fields)} changed"
+    if result.coarse:
+        summary += "; coarse diff (time limit reached)"
+    return summary
+
+
+def _words_json(words: tuple[WordOp, ...]) -> list[dict[str, str]]:
+    return [{"op": w.op, "text": w.text} for w in words]
+
+
+def _field_json(field: FieldDiff) -> dict[str, Any]:
+    return {
+        "changed": field.changed,
+        "old": field.old,
+        "new": field.new,
+        "words": _words_json(field.words),
+    }
+
+
+def to_json(result: ArticleDiff, old: Side, new: Side) -> dict[str, Any]:
+    """The diff as a JSON-ready dict: sides, fields, paragraphs (op, texts, words), stats."""
+    paragraphs = []
+    for p in result.paragraphs:
+        entry: dict[str, Any] = {
+            "op": p.op,
+            "old_index": p.old_index,
+            "new_index": p.new_index,
+            "old": p.old,
+            "new": p.new,
+        }
+        if p.op == "modify":
+            entry["words"] = _words_json(p.words)
+        paragraphs.append(entry)
+    s = result.stats
+    return {
+        "old": {"label": old.label, **old.ref},
+        "new": {"label": new.label, **new.ref},
+        "title": _field_json(result.title),
+        "byline": _field_json(result.byline),
+        "paragraphs": paragraphs,
+        "stats": {
+            "words_added": s.words_added,
+            "words_removed": s.words_removed,
+            "paragraphs_equal": s.paragraphs_equal,
+            "paragraphs_modified": s.paragraphs_modified,
+            "paragraphs_inserted": s.paragraphs_inserted,
+            "paragraphs_deleted": s.paragraphs_deleted,
+            "paragraphs_changed": s.paragraphs_changed,
+            "share_changed": round(s.share_changed, 4),
+        },
+        "has_changes": result.has_changes,
+        "coarse": result.coarse,
+    }
