@@ -16,7 +16,7 @@ import pytest
 
 import newsdiff_tui.store as store_mod
 from newsdiff_tui.errors import AmbiguousError, CacheError, NotFoundError
-from newsdiff_tui.model import ArticleText, CheckState
+from newsdiff_tui.model import Article, ArticleText, CheckState
 from newsdiff_tui.store import (
     Store,
     article_from_doc,
@@ -146,6 +146,20 @@ def test_article_doc_round_trip() -> None:
         "check": {"last_checked": "2024-05-01T11:00:00+02:00", "checks": 2},
     }
     article = article_from_doc(doc)
+    assert article == Article(
+        id="0123456789abcdef",
+        url=URL,
+        source="example",
+        title="T",
+        first_seen=T0,
+        last_changed=datetime(2024, 5, 1, 10, tzinfo=UTC),
+        version_count=3,
+        check=CheckState(last_checked=datetime(2024, 5, 1, 9, tzinfo=UTC), checks=2),
+    )
+    assert hash(article) == hash(article_from_doc(doc))
+    assert article_from_doc({"id": "x", "url": URL, "first_seen": "2024-05-01T09:00:00Z"}) == (
+        Article(id="x", url=URL, source="example", title="", first_seen=T0)
+    )
     assert article.last_changed == datetime(2024, 5, 1, 10, tzinfo=UTC)
     assert article.check.last_checked == datetime(2024, 5, 1, 9, tzinfo=UTC)
     assert article_from_doc(article_to_doc(article)) == article

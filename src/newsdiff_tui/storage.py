@@ -12,7 +12,7 @@ import json
 import os
 import tempfile
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -146,9 +146,17 @@ class IndexJournal:
     Methods that write must be called with the cache's writer lock held.
     """
 
-    def __init__(self, snapshot_path: Path, log_path: Path) -> None:
+    def __init__(
+        self,
+        snapshot_path: Path,
+        log_path: Path,
+        *,
+        order: Callable[[dict[str, Any]], Any] | None = None,
+    ) -> None:
         self.snapshot_path = snapshot_path
         self.log_path = log_path
+        # Snapshots are written in descending ``order``, so the reader's sort is nearly free.
+        self._order = order or (lambda doc: doc["id"])
         self.docs: dict[str, dict[str, Any]] = {}
         self.pending: set[str] = set()  # ids with an intent and no outcome yet
         self.generation = 0  # bumped whenever ``docs`` changes, for callers' caches
@@ -314,7 +322,7 @@ class IndexJournal:
             self.docs = docs
             self.generation += 1
         log_id = uuid.uuid4().hex
-        ordered = sorted(self.docs.values(), key=lambda d: d["id"])
+        ordered = sorted(self.docs.values(), key=self._order, reverse=True)
         snapshot = {
             "_journal": {"1": {"log": log_id, "written_at": to_iso(utcnow())}},
             "articles": {str(n): doc for n, doc in enumerate(ordered, 1)},
