@@ -77,6 +77,19 @@ def test_punctuation_and_typography_only_changes_are_marked_boring(store: Store)
     assert real is not None and not real.boring
 
 
+def test_boring_looks_at_every_paragraph(store: Store) -> None:
+    article = store.add_article(URL)
+    store.add_version(article.id, text("Same.", "It's here - now.", "End."), at(0))
+    quotes = store.add_version(
+        article.id, text("Same.", "It\u2019s here \u2013 now", "End."), at(1)
+    )
+    assert quotes is not None and quotes.boring
+    fewer = store.add_version(article.id, text("Same.", "It's here - now."), at(2))
+    assert fewer is not None and not fewer.boring  # a paragraph went: not boring
+    title = store.add_version(article.id, text("Same.", "It's here - now.", title="New"), at(3))
+    assert title is not None and not title.boring
+
+
 def test_a_return_to_an_earlier_text_is_marked_as_a_revert(store: Store) -> None:
     article = store.add_article(URL)
     store.add_version(article.id, text("Version A."), at(0))
@@ -208,6 +221,43 @@ def test_the_journal_is_compacted_into_a_new_snapshot(
         assert again.doctor().clean
 
 
+def test_closing_a_writer_folds_a_long_journal(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    article = store.add_article(URL)
+    snapshot = store.index_path.stat().st_mtime_ns
+    for n in range(4):
+        store.add_version(article.id, text(f"Text {n}."), at(n))
+    monkeypatch.setattr(store_mod, "COMPACT_MIN_BYTES", 8 * 200)  # close folds past 200 bytes
+    store.close()
+    assert store.index_path.stat().st_mtime_ns != snapshot
+    assert store.log_path.stat().st_size < 100
+    reader = Store(store.root)
+    reader.close()  # a store that did not write never takes the lock or compacts
+    assert reader._wrote is False
+
+
+def test_rebuild_index_from_shards_written_directly(tmp_path: Path) -> None:
+    """The bulk path the benchmark takes: shards through the storage layer, then an index."""
+    root = tmp_path / "bulk"
+    Store(root).close()
+    urls = [f"https://example.com/bulk/{n}" for n in range(5)]
+    for n, url in enumerate(urls):
+        version = store_mod.Version(
+            number=0, text=text(f"Body {n}."), fetched_at=at(n), text_hash=f"{n:064d}"
+        )
+        data = store_mod.shard_document(url, first_seen=at(n), versions=[version])
+        store_mod.atomic_write_json(
+            root / "articles" / article_id_for(url)[:2] / f"{article_id_for(url)}.json",
+            data,
+            durable=False,
+        )
+    with Store(root) as store:
+        assert store.rebuild_index() == [f"rebuilt {store.index_path} from 5 shards"]
+        assert [a.url for a in store.articles()] == urls[::-1]
+        assert store.doctor().clean
+
+
 def test_a_torn_last_journal_line_is_ignored_and_cut_by_the_next_writer(store: Store) -> None:
     article = store.add_article(URL)
     store.add_version(article.id, text("One."), at(0))
@@ -269,6 +319,12 @@ def test_a_lost_index_is_derived_from_the_shards(seeded_store: Store) -> None:
     with Store(seeded_store.root) as again:
         assert [a.id for a in again.articles()] == [article.id]
         assert again.article(article.id).version_count == 2
+        assert again.doctor().clean
+    assert not seeded_store.index_path.exists()  # readers derive it in memory only
+    with Store(seeded_store.root) as writer:
+        writer.add_article("https://example.com/second")  # rebuilds it under the lock
+    with Store(seeded_store.root) as again:
+        assert len(again.articles()) == 2
         assert again.doctor().clean
 
 
@@ -347,9 +403,19 @@ def test_the_lock_is_reentrant_and_serialises_processes(store: Store) -> None:
         assert len(reader.articles()) == 1
         assert len(reader.versions(article.id)) == 1
     assert time.monotonic() - start < 0.4
-    # ...writers do.
-    store.add_version(article.id, text("After the other process."), at(1))
+    # ...writers do, and a thread waiting to write does not block this process's readers.
+    writer = threading.Thread(
+        target=store.add_version, args=(article.id, text("After the other process."), at(1))
+    )
+    writer.start()
+    time.sleep(0.05)
+    assert writer.is_alive()
+    before_read = time.monotonic()
+    assert store.articles()[0].version_count == 1
+    assert time.monotonic() - before_read < 0.2
+    writer.join(timeout=10)
     assert time.monotonic() - start > 0.3
+    assert store.articles()[0].version_count == 2
     holder.wait(timeout=10)
 
 

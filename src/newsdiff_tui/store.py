@@ -295,8 +295,8 @@ class Store:
     def __init__(self, root: str | os.PathLike[str], *, create: bool = True) -> None:
         self.root = Path(root)
         self._create = create
-        self._mutex = threading.RLock()  # threads of one process share the flock below
-        self._lock_depth = 0
+        self._mutex = threading.RLock()  # guards the in-memory index between threads
+        self._held = threading.local()  # this thread's depth in ``locked()``
         self._wrote = False
         self._index_error: CacheError | None = None
         self._article_cache: dict[str, tuple[dict[str, Any], Article]] = {}
@@ -373,31 +373,34 @@ class Store:
     def locked(self) -> Iterator[None]:
         """Hold the cache's writer lock (an ``flock`` on ``.lock``) for the duration.
 
-        Re-entrant within this store, and safe to share between the threads of one process.
+        Re-entrant per thread. Each thread takes the flock on its own descriptor, so threads of
+        one process queue like processes do; only then does it take the in-process mutex, so
+        that waiting for another process (say a long ``doctor --rebuild-index``) never blocks
+        this process's readers. Never take the lock while holding the mutex.
         """
-        with self._mutex:
-            if self._lock_depth:
-                self._lock_depth += 1
-                try:
-                    yield
-                finally:
-                    self._lock_depth -= 1
-                return
+        if getattr(self._held, "depth", 0):
+            self._held.depth += 1
             try:
-                fd = os.open(self.root / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
-            except OSError as exc:
-                raise CacheError(
-                    f"cannot write the cache directory {self.root}: {exc.strerror}"
-                ) from None
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX)
-                self._lock_depth = 1
-                try:
-                    yield
-                finally:
-                    self._lock_depth = 0
+                yield
             finally:
-                os.close(fd)  # releases the flock
+                self._held.depth -= 1
+            return
+        try:
+            fd = os.open(self.root / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise CacheError(
+                f"cannot write the cache directory {self.root}: {exc.strerror}"
+            ) from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            with self._mutex:
+                self._held.depth = 1
+                try:
+                    yield
+                finally:
+                    self._held.depth = 0
+        finally:
+            os.close(fd)  # releases the flock
 
     def _write(self, path: Path, data: Any) -> None:
         """Atomic JSON write with a clear error when the directory cannot be written."""
@@ -472,6 +475,8 @@ class Store:
             self._require_index()
         journal = self._journal
         journal.catch_up()
+        if not journal.snapshot_exists and self._has_shards():
+            self._compact(self._scan_shards()[0])  # index.json was lost: rebuild it once
         if journal.pending:
             records: list[dict[str, Any]] = []
             for article_id in sorted(journal.pending):
