@@ -8,7 +8,7 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.cache import LRUCache
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
@@ -23,10 +23,12 @@ class LineView(ScrollView, can_focus=True):
     DEFAULT_CSS = """
     LineView {
         scrollbar-size-vertical: 1;
-        scrollbar-gutter: stable;
+        overflow-y: scroll;
         overflow-x: hidden;
     }
     """
+
+    AUTO_HEIGHT = False  # True when the CSS height is auto: the row count changes the layout
 
     def __init__(
         self, *, name: str | None = None, id: str | None = None, classes: str | None = None
@@ -34,6 +36,7 @@ class LineView(ScrollView, can_focus=True):
         super().__init__(name=name, id=id, classes=classes)
         self._row_cache: LRUCache[Hashable, Strip] = LRUCache(256)
         self.row_count = 0
+        self._base_style: Style | None = None
 
     # ----- subclass API -----------------------------------------------------------------
     def render_row(self, row: int, width: int) -> Text:
@@ -51,10 +54,21 @@ class LineView(ScrollView, can_focus=True):
         return max(self.scrollable_content_region.width, 0)
 
     def set_row_count(self, count: int) -> None:
-        """Resize the virtual canvas and drop cached rows."""
+        """Resize the virtual canvas and drop cached rows.
+
+        Assigning ``virtual_size`` re-lays out the whole screen (it is a layout reactive), which
+        repaints every widget: 20-40 ms per cursor move. A view whose box does not depend on
+        its row count (fixed height, scrollbar always shown) only needs its scrollbar updated.
+        """
+        layout = self.AUTO_HEIGHT and count != self.row_count
         self.row_count = count
         self._row_cache.clear()
-        self.virtual_size = Size(self.row_width, count)
+        size = Size(self.row_width, count)
+        if layout or not self.is_mounted:
+            self.virtual_size = size
+        else:
+            self.set_reactive(ScrollView.virtual_size, size)
+            self._scroll_update(size)  # Textual's own path after a resize (pinned 8.2.8)
         self.refresh()
 
     def clear_row_cache(self) -> None:
@@ -71,11 +85,16 @@ class LineView(ScrollView, can_focus=True):
     def on_blur(self) -> None:
         self.clear_row_cache()
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # ``rich_style`` walks up the DOM on every access: look it up once per render pass.
+        self._base_style = self.rich_style
+        return super().render_lines(crop)
+
     def render_line(self, y: int) -> Strip:
         _, scroll_y = self.scroll_offset
         row = scroll_y + y
         width = self.row_width
-        base = self.rich_style
+        base = self._base_style or self.rich_style
         if row >= self.row_count or width <= 0:
             return Strip.blank(width, base)
         key = self.row_key(row, width)
@@ -90,15 +109,27 @@ class LineView(ScrollView, can_focus=True):
         return strip.apply_offsets(0, row)
 
     def scroll_row_visible(self, row: int) -> None:
-        """Scroll the least needed so ``row`` is on screen."""
+        """Scroll so ``row`` is on screen; stepping past an edge scrolls half a page.
+
+        Half-page steps (mutt scrolls a whole page) keep context in view and repaint the list
+        once per half page instead of on every move: a full repaint of the pane costs as much
+        as updating the timeline and the diff.
+        """
         height = self.scrollable_content_region.height
         if height <= 0:
             return
         top = round(self.scroll_y)
-        if row < top:
-            self.scroll_to(y=row, animate=False, immediate=True)
-        elif row >= top + height:
-            self.scroll_to(y=row - height + 1, animate=False, immediate=True)
+        if top <= row < top + height:
+            return
+        step = max(height // 2, 1)
+        if row == top - 1:
+            target = row - step + 1
+        elif row == top + height:
+            target = row - height + step
+        else:
+            target = row - height // 2  # a jump (search, Home/End, page): centre it
+        target = max(0, min(target, max(self.row_count - height, 0)))
+        self.scroll_to(y=target, animate=False, immediate=True)
 
     @staticmethod
     def styled(style: Style | None) -> Style:

@@ -37,6 +37,13 @@ class VersionTimeline(LineView):
         "version-timeline--base",
     }
 
+    AUTO_HEIGHT = True
+    DEFAULT_CSS = """
+    VersionTimeline {
+        overflow-y: auto;
+    }
+    """
+
     class Highlighted(Message):
         """The cursor moved to another version."""
 

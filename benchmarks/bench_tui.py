@@ -1,0 +1,341 @@
+"""How fast the TUI is with 10 articles and with 20,000: first frame, and 200 cursor moves.
+
+Run:  .venv/bin/python benchmarks/bench_tui.py [--keep DIR] [--rounds N]
+
+Builds two caches (5 versions per article) by writing shard files in the store's documented
+layout and rebuilding the index with ``Store.doctor(rebuild_index=True)`` (100,000 ``add_version``
+calls would take many minutes), in a temporary directory unless ``--keep DIR`` names one to
+reuse between runs. Then, headless (``App.run_test``), for each cache:
+
+- first frame: from creating the app (which opens the cache) to the first frame in which the
+  article list, the timeline and the diff have all been rendered;
+- moves: 200 presses of "down" in the article list, each followed by ``pilot.pause()`` (wait
+  until the app is idle) and a check that the diff on screen is the new article's, rendered.
+
+Each figure is the median of ``--rounds`` runs. The last line printed is JSON with
+first_frame_small_s, first_frame_large_s, first_frame_ratio, moves_small_s, moves_large_s and
+moves_ratio. Targets: first_frame_ratio <= 1.5, moves_ratio <= 1.3.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from textual import events
+
+from newsdiff_tui.model import ArticleText
+from newsdiff_tui.store import Store, article_id_for, source_for
+from newsdiff_tui.timeutil import to_iso
+from newsdiff_tui.tui.app import NewsdiffApp, make_app
+from newsdiff_tui.tui.widgets.article_list import ArticleList
+from newsdiff_tui.tui.widgets.diff_view import DiffView
+from newsdiff_tui.tui.widgets.timeline import VersionTimeline
+
+SMALL, LARGE = 10, 20_000
+_APP_STARTED = [0.0]  # wall-clock moments of the last run, for the launch figure
+_FRAME_AT = [0.0]
+VERSIONS = 5
+MOVES = 200
+SIZE = (140, 40)
+NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
+WORDS = tuple(
+    [
+        "government",
+        "officials",
+        "said",
+        "on",
+        "Friday",
+        "that",
+        "the",
+        "agreement",
+        "would",
+        "be",
+        "extended",
+        "while",
+        "talks",
+        "continue",
+        "between",
+        "the",
+        "two",
+        "countries",
+        "over",
+        "trade",
+        "security",
+        "and",
+        "the",
+        "future",
+        "of",
+        "the",
+        "region",
+    ]
+)
+
+
+def _paragraph(article: int, n: int) -> str:
+    words = [WORDS[(article * 7 + n * 3 + k) % len(WORDS)] for k in range(38)]
+    return " ".join(words).capitalize() + "."
+
+
+def _texts(article: int) -> Iterator[ArticleText]:
+    """Five successive texts: each edits one paragraph, and the third adds one."""
+    paragraphs = [_paragraph(article, n) for n in range(10)]
+    title = f"Story {article}: talks on the regional agreement continue"
+    for v in range(VERSIONS):
+        if v:
+            k = (article + v) % len(paragraphs)
+            paragraphs[k] = paragraphs[k].replace("officials", f"senior officials ({v})", 1)
+            paragraphs[k] += f" Updated in version {v}."
+        if v == 2:
+            paragraphs.insert(4, f"A new paragraph added in version {v} of story {article}.")
+        if v == 4:
+            title = f"Story {article}: agreement extended after last-minute talks"
+        yield ArticleText(title=title, paragraphs=tuple(paragraphs))
+
+
+def build_cache(root: Path, count: int) -> None:
+    """A cache of ``count`` articles with five versions each (shards, then index rebuild)."""
+    Store(root)
+    start = NOW - timedelta(days=30)
+    for i in range(count):
+        url = f"https://www.news{i % 37}.example.com/2024/05/story-{i}.html"
+        article_id = article_id_for(url)
+        first = start + timedelta(seconds=i * 100)
+        versions: dict[str, Any] = {}
+        for v, text in enumerate(_texts(i)):
+            versions[str(v + 1)] = {
+                "number": v,
+                "title": text.title,
+                "byline": None,
+                "published": None,
+                "paragraphs": list(text.paragraphs),
+                "fetched_at": to_iso(first + timedelta(minutes=37 * v)),
+                "text_hash": text.content_hash(),
+                "boring": False,
+                "revert_of": None,
+            }
+        meta = {
+            "id": article_id,
+            "url": url,
+            "source": source_for(url),
+            "first_seen": to_iso(first),
+            "feed_url": None,
+            "check": {},
+        }
+        path = root / "articles" / article_id[:2] / f"{article_id}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"article": {"1": meta}, "versions": versions}))
+    report = Store(root).doctor(rebuild_index=True)
+    assert report.repaired, report
+
+
+def ensure_cache(base: Path, count: int) -> Path:
+    root = base / f"cache-{count}"
+    if not (root / "index.json").exists():
+        started = time.perf_counter()
+        print(f"building a cache of {count} articles in {root} …", file=sys.stderr)
+        build_cache(root, count)
+        print(f"  built in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    return root
+
+
+class PaintProbe:
+    """Records when each pane last rendered, by patching ``render_line`` (benchmark only)."""
+
+    def __init__(self) -> None:
+        self.painted: dict[str, Any] = {}
+        self._originals: list[tuple[type, Any]] = []
+
+    def __enter__(self) -> PaintProbe:
+        for cls, key in ((ArticleList, "list"), (VersionTimeline, "timeline"), (DiffView, "diff")):
+            original = cls.render_line
+            self._originals.append((cls, original))
+
+            def patched(widget: Any, y: int, _original: Any = original, _key: str = key) -> Any:
+                strip = _original(widget, y)
+                if widget.row_count:
+                    state = widget._generation if isinstance(widget, DiffView) else True
+                    self.painted[_key] = state
+                return strip
+
+            cls.render_line = patched  # type: ignore[method-assign]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for cls, original in self._originals:
+            cls.render_line = original  # type: ignore[method-assign]
+
+    def complete(self, app: NewsdiffApp) -> bool:
+        """The list, the timeline and the diff of the current article are all on screen."""
+        view = app.diff_view
+        return (
+            "list" in self.painted
+            and "timeline" in self.painted
+            and self.painted.get("diff") == view._generation
+            and view.content.diff is not None
+        )
+
+
+async def _until(condition: Any, timeout: float = 30.0) -> None:
+    """Poll ``condition`` between event-loop turns (no fixed sleeps, unlike pilot.pause)."""
+    deadline = time.perf_counter() + timeout
+    while not condition():
+        if time.perf_counter() > deadline:
+            raise TimeoutError("the app did not render in time")
+        await asyncio.sleep(0.001)
+
+
+async def run_once(root: Path, moves: int, span: int | None = None) -> tuple[float, float, float]:
+    """Seconds to the first complete frame, and wall and CPU seconds for ``moves`` moves.
+
+    A move is a "down" key sent as the terminal driver sends it, and ends when the article
+    under the cursor has its timeline and diff rendered on screen (the next frame).
+    """
+    with PaintProbe() as probe:
+        started = time.perf_counter()
+        _APP_STARTED[0] = time.time()
+        app = make_app(root, clock=lambda: NOW, tz=UTC, watch_interval=None)
+        async with app.run_test(size=SIZE) as pilot:
+            await _until(lambda: probe.complete(app))
+            first_frame = time.perf_counter() - started
+            _FRAME_AT[0] = time.time()
+            await pilot.pause()
+            assert app.focused is app.articles
+            driver = app._driver
+            assert driver is not None
+            started, cpu = time.perf_counter(), time.process_time()
+            position, direction = 0, 1
+            for _ in range(moves):
+                # With 10 articles the cursor bounces between the ends, so every move still
+                # selects another article and updates the timeline and the diff.
+                if not 0 <= position + direction < min(len(app.rows), span or len(app.rows)):
+                    direction = -direction
+                position += direction
+                expected = app.rows.id_at(position)
+                key = events.Key("down" if direction > 0 else "up", None)
+                key.set_sender(app)
+                driver.send_message(key)
+                await _until(
+                    lambda expected=expected: app.article_id == expected and probe.complete(app)
+                )
+            moves_s = time.perf_counter() - started
+            moves_cpu = time.process_time() - cpu
+    return first_frame, moves_s, moves_cpu
+
+
+def child(root: Path, moves: int, launched: float) -> None:
+    """One measured run in this fresh process; prints its figures as JSON."""
+    first_frame, moves_s, moves_cpu = asyncio.run(run_once(root, moves))
+    app_started = _APP_STARTED[0]
+    print(
+        json.dumps(
+            {
+                "launch_to_frame": _FRAME_AT[0] - launched,
+                "app_to_frame": first_frame,
+                "imports": app_started - launched,
+                "moves": moves_s,
+                "moves_cpu": moves_cpu,
+            }
+        )
+    )
+
+
+def spawn(root: Path, moves: int) -> dict[str, float]:
+    """Run one measurement in a new interpreter, as a user launching the app would."""
+    launched = time.time()
+    result = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--child",
+            str(root),
+            "--moves",
+            str(moves),
+            "--launched",
+            repr(launched),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise SystemExit(f"benchmark child failed:\n{result.stderr[-3000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--keep", type=Path, help="build/reuse the caches in this directory")
+    parser.add_argument("--rounds", type=int, default=3, help="runs per cache (median)")
+    parser.add_argument("--moves", type=int, default=MOVES)
+    parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--launched", type=float, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        child(args.child, args.moves, args.launched)
+        return 0
+
+    with tempfile.TemporaryDirectory(prefix="bench-tui-") as tmp:
+        base = args.keep or Path(tmp)
+        base.mkdir(parents=True, exist_ok=True)
+        roots = {SMALL: ensure_cache(base, SMALL), LARGE: ensure_cache(base, LARGE)}
+        spawn(roots[SMALL], 5)  # warm the OS file cache and .pyc files; not measured
+        runs: dict[int, list[dict[str, float]]] = {SMALL: [], LARGE: []}
+        for _ in range(args.rounds):  # interleaved, so load from elsewhere hits both alike
+            for count in (SMALL, LARGE):
+                runs[count].append(spawn(roots[count], args.moves))
+
+    def med(count: int, key: str) -> float:
+        return statistics.median(r[key] for r in runs[count])
+
+    ff_small, ff_large = med(SMALL, "launch_to_frame"), med(LARGE, "launch_to_frame")
+    mv_small, mv_large = med(SMALL, "moves"), med(LARGE, "moves")
+    app_small, app_large = med(SMALL, "app_to_frame"), med(LARGE, "app_to_frame")
+    result = {
+        "first_frame_small_s": round(ff_small, 4),
+        "first_frame_large_s": round(ff_large, 4),
+        "first_frame_ratio": round(ff_large / ff_small, 3),
+        "moves_small_s": round(mv_small, 4),
+        "moves_large_s": round(mv_large, 4),
+        "moves_ratio": round(mv_large / mv_small, 3),
+    }
+    print(f"TUI benchmark: median of {args.rounds} runs each, terminal {SIZE[0]}x{SIZE[1]}")
+    print(f"{'':34}{SMALL:>10}{LARGE:>10}  ratio  target")
+    print(
+        f"{'launch to first complete frame':34}{ff_small * 1000:8.0f}ms{ff_large * 1000:8.0f}ms"
+        f"  {ff_large / ff_small:5.2f}  <= 1.5"
+    )
+    print(
+        f"{'  of which app start to frame':34}{app_small * 1000:8.0f}ms{app_large * 1000:8.0f}ms"
+        f"  {app_large / app_small:5.2f}"
+    )
+    print(
+        f"{f'{args.moves} cursor moves':34}{mv_small * 1000:8.0f}ms{mv_large * 1000:8.0f}ms"
+        f"  {mv_large / mv_small:5.2f}  <= 1.3"
+    )
+    cpu_small, cpu_large = med(SMALL, "moves_cpu"), med(LARGE, "moves_cpu")
+    print(
+        f"{'  CPU per move':34}{cpu_small / args.moves * 1000:8.1f}ms"
+        f"{cpu_large / args.moves * 1000:8.1f}ms  (frames are paced at 60/s)"
+    )
+    print(
+        "Launch is from starting the interpreter (imports included, as a user launches it);\n"
+        "app start is from make_app(), which opens the cache: the large cache's extra time\n"
+        "there is the store reading its 20,000-entry index."
+    )
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
