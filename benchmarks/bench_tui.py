@@ -49,37 +49,11 @@ VERSIONS = 5
 MOVES = 200
 SIZE = (140, 40)
 NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
-WORDS = tuple(
-    [
-        "government",
-        "officials",
-        "said",
-        "on",
-        "Friday",
-        "that",
-        "the",
-        "agreement",
-        "would",
-        "be",
-        "extended",
-        "while",
-        "talks",
-        "continue",
-        "between",
-        "the",
-        "two",
-        "countries",
-        "over",
-        "trade",
-        "security",
-        "and",
-        "the",
-        "future",
-        "of",
-        "the",
-        "region",
-    ]
-)
+WORDS = (
+    "government", "officials", "said", "on", "Friday", "that", "the", "agreement", "would",
+    "be", "extended", "while", "talks", "continue", "between", "the", "two", "countries",
+    "over", "trade", "security", "and", "the", "future", "of", "the", "region",
+)  # fmt: skip
 
 
 def _paragraph(article: int, n: int) -> str:
