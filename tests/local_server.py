@@ -35,6 +35,7 @@ from __future__ import annotations
 import contextlib
 import html
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -79,6 +80,14 @@ class Reply:
 Route = Reply | Sequence[Reply] | Callable[[Request], Reply]
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """Clients that hang up early (timeouts, size limits) are expected, not errors."""
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+
 class LocalServer:
     """A programmable threaded HTTP server bound to 127.0.0.1 (see the module docstring)."""
 
@@ -88,7 +97,7 @@ class LocalServer:
         self._lock = threading.Lock()
         self.requests: list[Request] = []
         self._bytes: dict[str, int] = {}
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._httpd = _QuietServer(("127.0.0.1", 0), self._handler_class())
         self._httpd.daemon_threads = True
         self.port: int = self._httpd.server_address[1]
         self._thread = threading.Thread(

@@ -24,13 +24,23 @@ import asyncio
 import email.utils
 import os
 import random
+import ssl
+import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Literal
 from urllib.parse import urljoin, urlsplit
 
+import certifi
 import httpx
+
+try:
+    import sniffio  # noqa: F401
+except ImportError:
+    # httpcore retries ``import sniffio`` several times per request; a failed import is not
+    # cached and rescans sys.path each time (~40% of the client's CPU). Remember the absence.
+    sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
 
 from newsdiff_tui import __version__
 from newsdiff_tui.extract import CharsetError, decode_html
@@ -140,6 +150,7 @@ class _Host:
         self.slots = asyncio.Semaphore(slots)
         self.gate = asyncio.Lock()
         self.next_start = 0.0
+        self.client: httpx.AsyncClient | None = None
 
 
 class Fetcher:
@@ -152,20 +163,36 @@ class Fetcher:
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.options = options or FetchOptions()
+        self._transport = transport
+        self._slots = asyncio.Semaphore(max(self.options.concurrency, 1))
+        self._hosts: dict[str, _Host] = {}
+        self._ssl: ssl.SSLContext | None = None
+        self._shared: httpx.AsyncClient | None = None
+
+    def _new_client(self, connections: int) -> httpx.AsyncClient:
         opts = self.options
-        self._client = httpx.AsyncClient(
+        if self._ssl is None:
+            self._ssl = ssl.create_default_context(cafile=certifi.where())
+        return httpx.AsyncClient(
             headers={"User-Agent": opts.user_agent, "Accept-Encoding": "gzip, deflate"},
             timeout=httpx.Timeout(opts.timeout),
             follow_redirects=False,
-            limits=httpx.Limits(
-                max_connections=max(opts.concurrency, 1),
-                max_keepalive_connections=max(opts.concurrency, 1),
-            ),
-            transport=transport,
+            verify=self._ssl,
+            limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
+            transport=self._transport,
             trust_env=False,
         )
-        self._slots = asyncio.Semaphore(max(opts.concurrency, 1))
-        self._hosts: dict[str, _Host] = {}
+
+    def _client_for(self, host: _Host) -> httpx.AsyncClient:
+        # One small client per host: its connections are reused, and httpcore's pool (which
+        # scans every connection per request) stays small however many sites a run visits.
+        if self._transport is not None:
+            if self._shared is None:
+                self._shared = self._new_client(max(self.options.concurrency, 1))
+            return self._shared
+        if host.client is None:
+            host.client = self._new_client(max(self.options.per_host, 1))
+        return host.client
 
     async def __aenter__(self) -> Fetcher:
         return self
@@ -174,7 +201,11 @@ class Fetcher:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        clients = [h.client for h in self._hosts.values() if h.client is not None]
+        if self._shared is not None:
+            clients.append(self._shared)
+        for client in clients:
+            await client.aclose()
 
     # ----- public ------------------------------------------------------------------------
     async def fetch(
@@ -279,7 +310,8 @@ class Fetcher:
                 if on_start is not None:
                     on_start()
                 try:
-                    async with self._client.stream("GET", url, headers=headers) as response:
+                    client = self._client_for(host)
+                    async with client.stream("GET", url, headers=headers) as response:
                         return await self._read(url, response, kind)
                 except httpx.TimeoutException as exc:
                     # Only a connect timeout leaves the server unreached.

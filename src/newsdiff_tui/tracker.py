@@ -19,6 +19,7 @@ import contextlib
 import hashlib
 import multiprocessing
 import os
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -91,6 +92,7 @@ class CheckSummary:
     network_ok: bool  # whether any request reached a server (False: offline or all refused)
     skipped: int = 0
     elapsed: float = 0.0  # seconds
+    store_seconds: float = 0.0  # time the writer thread spent in store calls (fsyncs mostly)
 
     def line(self) -> str:
         """One line for people: 'checked 12: 3 changed, 8 unchanged, 1 failed'."""
@@ -158,6 +160,7 @@ class _Run:
         self.own_pool = False
         self.counts = {"changed": 0, "unchanged": 0, "failed": 0, "skipped": 0}
         self.network_ok = False
+        self.store_seconds = 0.0
 
     def emit(self, article: Article, index: int, state: State, message: str, version=None) -> None:
         if state != "checking":
@@ -170,7 +173,14 @@ class _Run:
     async def write(self, func: Callable[..., T], *args: object) -> T:
         """Run a store call in the writer thread (one at a time, in order)."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.writer, func, *args)
+        return await loop.run_in_executor(self.writer, self._timed, func, *args)
+
+    def _timed(self, func: Callable[..., T], *args: object) -> T:
+        started = time.perf_counter()
+        try:
+            return func(*args)
+        finally:
+            self.store_seconds += time.perf_counter() - started  # only the writer thread adds
 
     async def extract(self, html: str, url: str) -> ArticleText:
         workers = self.options.workers
@@ -343,4 +353,5 @@ async def check_articles(
         network_ok=run.network_ok,
         skipped=counts["skipped"],
         elapsed=loop.time() - started,
+        store_seconds=run.store_seconds,
     )
