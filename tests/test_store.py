@@ -127,6 +127,9 @@ def test_articles_search_resolve_and_delete(store: Store) -> None:
         store.add_version(article.id, text("Body.", title=title), at(n))
         ids.append(article.id)
     assert [a.id for a in store.articles()] == ids[::-1]  # most recently changed first
+    docs = store.index_docs()
+    assert sorted(d["id"] for d in docs) == sorted(ids)
+    assert [article_from_doc(d) for d in docs if d["id"] == ids[0]] == [store.article(ids[0])]
     assert [a.id for a in store.search("storm")] == [ids[1], ids[0]]
     assert store.resolve("election").id == ids[2]
     assert store.resolve("https://news.example.org/0").id == ids[0]

@@ -558,6 +558,15 @@ class Store:
                 self._sorted_generation = self._journal.generation
             return list(self._sorted)
 
+    def index_docs(self) -> list[dict[str, Any]]:
+        """The raw index documents, unsorted: for views that convert only the rows they show.
+
+        Read-only (they are the store's own); null and zero fields are left out, so read them
+        with ``.get``; ``article_from_doc`` turns one into an ``Article``.
+        """
+        with self._mutex:
+            return list(self._require_index().values())
+
     def __len__(self) -> int:
         return len(self._require_index())
 
