@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -289,3 +290,41 @@ async def test_due_articles_follow_the_schedule(store: Store) -> None:
     assert [a.id for a in due] == [fresh.id]
     later = tracker.due_articles(store, utcnow() + timedelta(minutes=20))
     assert {a.id for a in later} == {fresh.id, checked.id}
+
+
+async def test_slow_extraction_fails_the_check(
+    store: Store, local_server: LocalServer, seed_data: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = local_server.route("/slow-extract", Reply(body=page(seed_data, 0)))
+    article = store.add_article(url)
+
+    def slow(html: str, url: str) -> ArticleText:
+        time.sleep(0.5)
+        raise AssertionError("should have timed out")
+
+    monkeypatch.setattr(tracker, "_extract_job", slow)
+    options = CheckOptions(fetch=FAST.fetch, workers=1, extract_timeout=0.1)
+    _, event = await run_check(store, article.id, options)
+    assert event.state == "failed" and "took longer than 0.1 s" in event.message
+    assert store.versions(article.id) == []
+
+
+async def test_a_broken_store_write_fails_one_article_not_the_run(
+    store: Store, local_server: LocalServer, seed_data: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    good = store.add_article(local_server.route("/good", Reply(body=page(seed_data, 0))))
+    bad = store.add_article(local_server.route("/bad", Reply(body=page(seed_data, 1))))
+    real = store.add_version
+
+    def flaky(article_id: str, *args: object) -> object:
+        if article_id == bad.id:
+            raise OSError(28, "No space left on device")
+        return real(article_id, *args)
+
+    monkeypatch.setattr(store, "add_version", flaky)
+    events: list[CheckEvent] = []
+    summary = await check_articles(store, [good, bad], options=FAST, on_event=events.append)
+    assert (summary.changed, summary.failed) == (1, 1)
+    failed = next(e for e in events if e.state == "failed")
+    assert failed.article_id == bad.id and "No space left" in failed.message
+    assert store.article(bad.id).check.failures == 1

@@ -61,6 +61,8 @@ class CheckOptions:
     # A pool to extract in, kept by the caller across runs (see ``make_extract_pool``);
     # when None a run with several articles makes its own and shuts it down at the end.
     executor: Executor | None = None
+    # A page whose extraction takes longer fails its check (the worker finishes it unseen).
+    extract_timeout: float = 60.0
 
     @classmethod
     def with_concurrency(cls, concurrency: int, **fetch_changes: object) -> CheckOptions:
@@ -187,11 +189,13 @@ class _Run:
         if self.pool is None and (self.total > 1 and (workers is None or workers > 1)):
             self.pool = make_extract_pool(workers)
             self.own_pool = True
+        limit = self.options.extract_timeout
         if self.pool is None:
-            return await asyncio.to_thread(_extract_job, html, url)
+            return await asyncio.wait_for(asyncio.to_thread(_extract_job, html, url), limit)
         loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(self.pool, _extract_job, html, url)
+            job = loop.run_in_executor(self.pool, _extract_job, html, url)
+            return await asyncio.wait_for(job, limit)
         except BrokenProcessPool:
             if not self.own_pool:
                 raise
@@ -245,6 +249,11 @@ class _Run:
             return
         try:
             text = await self.extract(result.text, result.final_url)
+        except TimeoutError:
+            message = f"extraction took longer than {self.options.extract_timeout:g} s"
+            await self._fail(article, message, result)
+            self.emit(article, index, "failed", message)
+            return
         except Exception as exc:
             message = f"extraction failed: {type(exc).__name__}: {exc}"
             await self._fail(article, message, result)
