@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -613,17 +614,48 @@ def test_an_unwritable_location_gives_a_clear_error(tmp_path: Path) -> None:
         Store(tmp_path / "missing", create=False)
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores directory permissions")
-def test_a_read_only_cache_can_be_read_but_not_written(seeded_store: Store) -> None:
-    (article,) = seeded_store.articles()
-    root = seeded_store.root
-    before = files_of(root)
-    root.chmod(0o555)
+# Opens the cache as ``nobody`` (root ignores directory permissions), reads, then tries a write.
+READ_ONLY_PROBE = """
+import os, sys
+from newsdiff_tui.errors import CacheError
+from newsdiff_tui.model import ArticleText
+from newsdiff_tui.store import Store
+if os.geteuid() == 0:
+    os.setgroups([])
+    os.setgid(65534)
+    os.setuid(65534)
+with Store(sys.argv[1]) as store:
+    print(len(store.articles()), len(store.versions(sys.argv[2])))
     try:
-        with Store(root) as reader:
-            assert [a.id for a in reader.articles()] == [article.id]
-            with pytest.raises(CacheError, match="cannot write"):
-                reader.add_version(article.id, text("New."), at(100))
+        store.add_version(sys.argv[2], ArticleText(title="T", paragraphs=("New.",)))
+    except CacheError as exc:
+        print(exc)
+"""
+
+
+def test_a_read_only_cache_can_be_read_but_not_written() -> None:
+    shared = Path(tempfile.mkdtemp(prefix="newsdiff-ro-"))  # pytest's tmp is root-only
+    try:
+        root = shared / "cache"
+        with Store(root) as store:
+            article = store.add_article(URL)
+            store.add_version(article.id, text("One."), at(0))
+        paths = [root, *root.rglob("*")]
+        for path in paths:
+            path.chmod(0o555 if path.is_dir() else 0o444)
+        shared.chmod(0o755)
+        before = files_of(root)
+        result = subprocess.run(
+            [sys.executable, "-c", READ_ONLY_PROBE, str(root), article.id],
+            capture_output=True,
+            text=True,
+        )
+        assert result.returncode == 0, result.stderr
+        counts, error = result.stdout.splitlines()
+        assert counts == "1 1"
+        assert error.startswith(f"cannot write the cache directory {root}")
+        assert files_of(root) == before
     finally:
-        root.chmod(0o755)
-    assert files_of(root) == before
+        for path in [shared, *shared.rglob("*")]:
+            path.chmod(0o755)
+        shutil.rmtree(shared)
