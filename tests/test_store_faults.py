@@ -141,39 +141,33 @@ def test_sigkilled_writer_never_loses_an_acknowledged_write(tmp_path: Path) -> N
     assert repairs == 0  # the journal's intents heal every kill without a rebuild
 
 
-def test_two_writers_on_different_articles_lose_nothing(tmp_path: Path) -> None:
-    root = tmp_path / "cache"
+def _race(root: Path, first_urls: list[str], second_urls: list[str]) -> None:
+    """Two writers released at once, 30 versions each; every one of the 60 must be stored."""
     Store(root).close()
-    first = _start_writer(root, "a", URLS[:2], limit=30)
-    second = _start_writer(root, "b", URLS[2:], limit=30)
-    _go(first)
-    _go(second)
+    writers = [
+        _start_writer(root, "a", first_urls, limit=30),
+        _start_writer(root, "b", second_urls, limit=30),
+    ]
+    for proc in writers:
+        _go(proc)
     acked = []
-    for proc in (first, second):
+    for proc in writers:
         out, _ = proc.communicate(timeout=60)
         assert proc.returncode == 0
         acked += _acks(out)[0]
     assert len(acked) == 60
     _assert_everything_there(root, acked, [])
-    with Store(root) as store:
+
+
+def test_two_writers_on_different_articles_lose_nothing(tmp_path: Path) -> None:
+    _race(tmp_path / "cache", URLS[:2], URLS[2:])
+    with Store(tmp_path / "cache") as store:
         assert sum(a.version_count for a in store.articles()) == 60
 
 
 def test_two_writers_on_the_same_article_lose_nothing(tmp_path: Path) -> None:
-    root = tmp_path / "cache"
-    Store(root).close()
-    first = _start_writer(root, "a", URLS[:1], limit=30)
-    second = _start_writer(root, "b", URLS[:1], limit=30)
-    _go(first)
-    _go(second)
-    acked = []
-    for proc in (first, second):
-        out, _ = proc.communicate(timeout=60)
-        assert proc.returncode == 0
-        acked += _acks(out)[0]
-    assert len(acked) == 60
-    _assert_everything_there(root, acked, [])
-    with Store(root) as store:
+    _race(tmp_path / "cache", URLS[:1], URLS[:1])
+    with Store(tmp_path / "cache") as store:
         (article,) = store.articles()
         versions = store.versions(article.id)
         assert article.version_count == len(versions) == 60
