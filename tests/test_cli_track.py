@@ -125,3 +125,25 @@ def test_help_texts(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["extract", "--help"])
     assert "what would be stored" in capsys.readouterr().out
+
+
+def test_progress_bar_on_a_terminal() -> None:
+    import io
+
+    from newsdiff_tui.commands.track import _Progress
+    from newsdiff_tui.tracker import CheckEvent
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    out = Terminal()
+    progress = _Progress(out, quiet=False)
+    for index, state in enumerate(["changed", "failed"], 1):
+        progress(CheckEvent("id", "http://x/\x1b[31m", index, 2, "checking", "fetching"))
+        progress(CheckEvent("id", "http://x/\x1b[31m", index, 2, state, "msg", None))
+    progress.finish()
+    text = out.getvalue()
+    assert "] 1/2" in text and "] 2/2" in text and "\r\x1b[K" in text
+    assert "\x1b[31m" not in text  # untrusted URLs cannot colour the terminal
+    assert text.count("\n") == 2  # one line per finished article; the bar is redrawn in place
