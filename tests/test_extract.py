@@ -136,3 +136,15 @@ def test_extract_is_picklable_for_a_process_pool(seed_data: dict) -> None:
     function = pickle.loads(pickle.dumps(extract))
     text = function(news_page(version["title"], version["paragraphs"]))
     assert pickle.loads(pickle.dumps(text)) == text
+
+
+def test_nested_boilerplate_is_removed_safely() -> None:
+    body = "The bridge reopened on Sunday after two years of repairs to its steel deck. " * 4
+    html = (
+        "<html><body><aside><aside><nav><a href='/'>Home</a></nav></aside></aside>"
+        '<div class="ad"><div class="promo"><div class="ad">Buy now</div></div></div>'
+        f"<article><p>{body}</p><footer><footer>Share</footer></footer></article>"
+        "</body></html>"
+    )
+    for _ in range(50):  # freed nodes touched again would crash or corrupt sooner or later
+        assert extract(html).paragraphs == (body.strip(),)

@@ -282,18 +282,31 @@ def _is_boilerplate(node: LexborNode) -> bool:
     return bool(tokens & _BOILERPLATE_TOKENS)
 
 
+_DROP_SELECTOR = ", ".join(_DROP_TAGS)
+_ATTR_SELECTOR = "[class], [id], [role], [hidden], [aria-hidden]"
+
+
 def _clean(tree: LexborHTMLParser) -> None:
     """Remove the parts of a page that change between fetches without the article changing."""
-    for tag in _DROP_TAGS:
-        for node in tree.css(tag):
-            node.decompose()
-    body = tree.body
-    if body is None:
+    root = tree.root
+    if root is None:
         return
-    for node in body.css("[class], [id], [role], [hidden], [aria-hidden]"):
-        # A decomposed ancestor leaves its descendants detached; skip those.
-        if node.parent is not None and _is_boilerplate(node):
-            node.decompose()
+    doomed = list(root.css(_DROP_SELECTOR))
+    body = tree.body
+    if body is not None:
+        doomed += [node for node in body.css(_ATTR_SELECTOR) if _is_boilerplate(node)]
+    # ``decompose`` frees a node's whole subtree: delete only the outermost doomed nodes, so
+    # no freed descendant is touched afterwards.
+    marked = {node.mem_id for node in doomed}
+    outermost = {}
+    for node in doomed:
+        parent = node.parent
+        while parent is not None and parent.mem_id not in marked:
+            parent = parent.parent
+        if parent is None:
+            outermost[node.mem_id] = node
+    for node in outermost.values():
+        node.decompose()
 
 
 # ----- paragraphs ----------------------------------------------------------------------------
