@@ -194,6 +194,13 @@ def measure(fn: Callable[[ArticleText, ArticleText], int], old, new, repeats: in
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7, help="runs per contender (median)")
+    parser.add_argument(
+        "--case",
+        type=int,
+        action="append",
+        choices=range(len(CASES)),
+        help="run only this case (0-based; repeatable); default: all",
+    )
     args = parser.parse_args()
 
     results: dict[str, dict[str, object]] = {}
@@ -204,6 +211,8 @@ def main() -> int:
     max_ours = 0.0
     quality: list[str] = []
     for k, (name, total, share) in enumerate(CASES):
+        if args.case and k not in args.case:
+            continue
         old, new = make_case(total, share, SEED + k)
         timings = {label: measure(fn, old, new, args.repeats) for label, fn in CONTENDERS.items()}
         fastest_peer = min(t.median_s for label, t in timings.items() if label != "ours")

@@ -263,3 +263,18 @@ def test_garbage_collector_state_is_restored() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_many_unrelated_paragraphs_stay_within_the_budget() -> None:
+    """A full rewrite of a long article: pairing has a matrix to fill, and a deadline."""
+    old = _text(
+        *(f"Old paragraph {k} about topic {k * 7} with words w{k} v{k} u{k}." for k in range(180))
+    )
+    new = _text(
+        *(f"New text {k} on matter {k * 11} using terms x{k} y{k} z{k}." for k in range(180))
+    )
+    started = time.perf_counter()
+    result = diff(old, new, timeout=0.05)
+    assert time.perf_counter() - started < 1
+    _assert_reproduces(result, old, new)
+    assert result.stats.paragraphs_modified == 0

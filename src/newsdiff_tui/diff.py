@@ -34,7 +34,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from itertools import pairwise
+from itertools import pairwise, repeat
 from typing import Literal
 
 from newsdiff_tui.model import ArticleText
@@ -61,7 +61,9 @@ PAIR_THRESHOLD = 0.35
 DEFAULT_TIMEOUT = 0.5
 
 _MYERS_STEPS = 40_000  # bound on (n + m) * D for one Myers run: ~10 ms of Python at most
-_SMALL = 24  # regions up to this many tokens (both sides) go straight to Myers
+_SMALL = 32  # regions up to this many tokens (both sides) go straight to the bit-vector LCS
+_FEW_EDITS = 6  # D cap of the first, cheap Myers try on a large region
+_LCS_CELLS = 4_000_000  # bound on n * m for the bit-vector LCS of one region (~10 ms)
 _PAIRING_CELLS = 40_000  # bound on the similarity matrix of one unequal-paragraph run
 _QUICK_KEEP = 0.6  # share of characters kept as common prefix + suffix that means "similar"
 
@@ -244,6 +246,45 @@ def _myers_blocks(
     return blocks
 
 
+def _lcs_bits(
+    a: Sequence[object], alo: int, ahi: int, b: Sequence[object], blo: int, bhi: int
+) -> list[Block]:
+    """Matches of a longest common subsequence, by the bit-vector LCS of Crochemore et al.
+
+    One big-int operation per token of ``b`` (bit i of a row is 0 where row's LCS grows at
+    a[i]), then a walk back through the rows with popcounts: O(m) C-level operations where
+    Myers needs O((n + m) D) Python steps, so it suits regions that differ a lot.
+    """
+    masks: dict[object, int] = {}
+    bit = 1
+    for k in range(alo, ahi):
+        masks[a[k]] = masks.get(a[k], 0) | bit
+        bit <<= 1
+    full = bit - 1
+    v = full
+    rows = [v]
+    get = masks.get
+    for k in range(blo, bhi):
+        u = v & get(b[k], 0)
+        v = ((v + u) | (v - u)) & full
+        rows.append(v)
+    # LCS(i, j) = i - popcount(rows[j] & (2**i - 1)): the zeros among the lowest i bits.
+    blocks: list[Block] = []
+    i, j = ahi - alo, bhi - blo
+    while i and j:
+        if a[alo + i - 1] == b[blo + j - 1]:
+            i -= 1
+            j -= 1
+            blocks.append((alo + i, blo + j, 1))
+        elif (i - 1) - (rows[j] & ((1 << (i - 1)) - 1)).bit_count() >= i - (
+            rows[j - 1] & ((1 << i) - 1)
+        ).bit_count():
+            i -= 1
+        else:
+            j -= 1
+    return blocks
+
+
 def _lis_anchors(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """The longest run of ``pairs`` (sorted by i) whose j also increase (patience sorting)."""
     tails: list[int] = []  # j of the smallest tail of an increasing run of each length
@@ -269,16 +310,47 @@ def _lis_anchors(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 def _unique_anchors(
     a: Sequence[str], alo: int, ahi: int, b: Sequence[str], blo: int, bhi: int
-) -> list[tuple[int, int]]:
-    """Pairs (i, j) of keys that occur exactly once in each range, longest increasing chain."""
+) -> list[tuple[int, int]] | None:
+    """Pairs (i, j) of keys that occur exactly once in each range, longest increasing chain.
+
+    None when the ranges have no key in common at all (nothing can match).
+    """
     sa, sb = a[alo:ahi], b[blo:bhi]
     ca, cb = Counter(sa), Counter(sb)
-    common = {t for t, c in ca.items() if c == 1 and cb.get(t) == 1}
+    common = ca.keys() & cb.keys()
     if not common:
+        return None
+    unique = [t for t in common if ca[t] == 1 and cb[t] == 1]
+    if not unique:
         return []
+    # dict(zip(...)) keeps the last index of each key: for a unique key, its only one.
+    pos_a = dict(zip(sa, range(alo, ahi), strict=True))
     pos_b = dict(zip(sb, range(blo, bhi), strict=True))
-    pairs = [(i, pos_b[t]) for i, t in enumerate(sa, alo) if t in common]
-    return _lis_anchors(pairs)
+    return _lis_anchors(sorted([(pos_a[t], pos_b[t]) for t in unique]))
+
+
+def _small(
+    a: Sequence[str], i: int, ie: int, b: Sequence[str], j: int, je: int, out: list[Block]
+) -> None:
+    """Match a small region (already trimmed, both sides non-empty) exactly."""
+    if ie - i == 1:
+        if a[i] in b[j:je]:  # one token against a few: it matches its first occurrence or none
+            out.append((i, b.index(a[i], j, je), 1))
+        return
+    if je - j == 1:
+        if b[j] in a[i:ie]:
+            out.append((a.index(b[j], i, ie), j, 1))
+        return
+    common = len(set(a[i:ie]).intersection(b[j:je]))
+    if not common:
+        return  # nothing in common: a plain replacement, no search needed
+    n_m = ie - i + je - j
+    # Both are exact; Myers is quicker when few edits separate the sides (its cost grows with
+    # their number D, here estimated as n + m - 2 * shared keys), the bit-vector LCS otherwise.
+    if n_m - 2 * common <= 8:
+        out.extend(_myers(a, i, ie, b, j, je, n_m) or ())
+    else:
+        out.extend(_lcs_bits(a, i, ie, b, j, je))
 
 
 def match_blocks(
@@ -287,9 +359,9 @@ def match_blocks(
     """Matching blocks (i, j, size) of ``a`` and ``b`` in order, ending with (len a, len b, 0).
 
     Trim common prefix and suffix, anchor on keys unique to both sides (patience), recurse into
-    the gaps, and finish small gaps with Myers. Work is bounded: a region too costly for Myers
-    with no unique anchor is left unmatched (a replace), and so is everything once the deadline
-    has passed.
+    the gaps, and finish small gaps with an exact LCS. Work is bounded: a large region with no
+    unique anchor gets a D-capped Myers, then a size-capped LCS, else is left unmatched (a
+    replace), and so is everything once the deadline has passed.
     """
     blocks: list[Block] = []
     stack = [(0, len(a), 0, len(b))]
@@ -311,28 +383,38 @@ def match_blocks(
         n, m = ie - i, je - j
         if not n or not m:
             continue
+        if n + m <= _SMALL:
+            _small(a, i, ie, b, j, je, blocks)
+            continue
         if deadline is not None and deadline.passed():
             continue
-        if n + m <= _SMALL:
-            if set(a[i:ie]).isdisjoint(b[j:je]):
-                continue  # nothing in common: a plain replacement, no search needed
-            found = _myers(a, i, ie, b, j, je, n + m)
-            blocks.extend(found or ())
+        # A few edits apart (the usual case once trimmed): a D-capped Myers settles it at once.
+        found = _myers(a, i, ie, b, j, je, _FEW_EDITS)
+        if found is not None:
+            blocks.extend(found)
             continue
         anchors = _unique_anchors(a, i, ie, b, j, je)
+        if anchors is None:
+            continue  # no key in common: a plain replacement
         if anchors:
             pi, pj = i, j
-            for ai, bj in anchors:
-                blocks.append((ai, bj, 1))
-                if ai > pi and bj > pj:
+            for ai, bj in [*anchors, (ie, je)]:
+                if ai < ie:
+                    blocks.append((ai, bj, 1))
+                # Gaps empty on one side need no work; 1 x 1 gaps are a match or not.
+                if ai - pi == 1 and bj - pj == 1:
+                    if a[pi] == b[pj]:
+                        blocks.append((pi, pj, 1))
+                elif ai > pi and bj > pj:
                     stack.append((pi, ai, pj, bj))
                 pi, pj = ai + 1, bj + 1
-            if ie > pi and je > pj:
-                stack.append((pi, ie, pj, je))
             continue
-        found = _myers(a, i, ie, b, j, je, max(2, _MYERS_STEPS // (n + m)))
-        if found:
-            blocks.extend(found)
+        # No unique anchor: Myers if the region differs little (D never exceeds n + m; past
+        # that the k loop alone would cost O(max_d ** 2)), else bit-vector LCS if affordable.
+        found = _myers(a, i, ie, b, j, je, min(n + m, max(2, _MYERS_STEPS // (n + m))))
+        if found is None and n * m <= _LCS_CELLS:
+            found = _lcs_bits(a, i, ie, b, j, je)
+        blocks.extend(found or ())
     blocks.sort()
     merged: list[Block] = []
     for blk in blocks:
@@ -398,36 +480,49 @@ def _cleanup(ops: list[Opcode]) -> list[Opcode]:
     return out
 
 
-def _emit(out: list[WordOp], op: WordOpKind, text: str) -> None:
-    """Append a run, merging it into the previous one of the same kind."""
-    if not text:
-        return
-    if out and out[-1].op == op:
-        out[-1] = WordOp(op, out[-1].text + text)
-    else:
-        out.append(WordOp(op, text))
+class _Runs:
+    """Word runs being built: adjacent runs of one kind merge; WordOps are made once, at the end."""
+
+    __slots__ = ("ops", "parts")
+
+    def __init__(self) -> None:
+        self.ops: list[WordOpKind] = []
+        self.parts: list[list[str]] = []
+
+    def add(self, op: WordOpKind, text: str) -> None:
+        if not text:
+            return
+        if self.ops and self.ops[-1] == op:
+            self.parts[-1].append(text)
+        else:
+            self.ops.append(op)
+            self.parts.append([text])
+
+    def done(self) -> tuple[WordOp, ...]:
+        return tuple(WordOp(op, "".join(p)) for op, p in zip(self.ops, self.parts, strict=True))
 
 
-def _token_ops(out: list[WordOp], ta: _Tokens, tb: _Tokens, deadline: _Deadline | None) -> None:
-    """Append the word runs turning ``ta`` into ``tb`` (keys compared, whitespace kept exact)."""
+def _token_ops(out: _Runs, ta: _Tokens, tb: _Tokens, deadline: _Deadline | None) -> None:
+    """Add the word runs turning ``ta`` into ``tb`` (keys compared, whitespace kept exact)."""
     ops = _cleanup(_opcodes(match_blocks(ta.keys, tb.keys, deadline)))
     a, b = ta.texts, tb.texts
+    add = out.add
     for tag, i1, i2, j1, j2 in ops:
         if tag != "equal":
-            _emit(out, "delete", "".join(a[i1:i2]))
-            _emit(out, "insert", "".join(b[j1:j2]))
+            add("delete", "".join(a[i1:i2]))
+            add("insert", "".join(b[j1:j2]))
         elif a[i1:i2] == b[j1:j2]:
-            _emit(out, "equal", "".join(a[i1:i2]))
+            add("equal", "".join(a[i1:i2]))
         else:
             # Same keys, different whitespace: keep what is common, show the rest as changed.
             for x, y in zip(a[i1:i2], b[j1:j2], strict=True):
                 if x == y:
-                    _emit(out, "equal", x)
+                    add("equal", x)
                     continue
                 p = _common_prefix(x, y)
-                _emit(out, "equal", x[:p])
-                _emit(out, "delete", x[p:])
-                _emit(out, "insert", y[p:])
+                add("equal", x[:p])
+                add("delete", x[p:])
+                add("insert", y[p:])
 
 
 def _trim(a: str, b: str) -> tuple[int, int]:
@@ -474,15 +569,15 @@ def _word_ops(
     while ra < len(a) and not (_starts_token(a, ra) and _starts_token(b, rb)):
         ra += 1
         rb += 1
-    out: list[WordOp] = []
-    _emit(out, "equal", a[:q])
+    out = _Runs()
+    out.add("equal", a[:q])
     if deadline is not None and deadline.passed():
-        _emit(out, "delete", a[q:ra])
-        _emit(out, "insert", b[q:rb])
+        out.add("delete", a[q:ra])
+        out.add("insert", b[q:rb])
     else:
         _token_ops(out, _Tokens(a[q:ra]), _Tokens(b[q:rb]), deadline)
-    _emit(out, "equal", a[ra:])
-    return tuple(out)
+    out.add("equal", a[ra:])
+    return out.done()
 
 
 def _whole(op: WordOpKind, text: str) -> tuple[WordOp, ...]:
@@ -521,8 +616,9 @@ class Signature:
     def __init__(self, text: str) -> None:
         words = text.casefold().split()
         self.words = frozenset(words)
-        # Padded with the paragraph's edges, so short paragraphs still have bigrams to share.
-        self.bigrams = frozenset(pairwise(["\x02", *words, "\x03"]))
+        # Padded with the paragraph's edges, so short paragraphs still have bigrams to share;
+        # kept as hashes, since a tuple's hash is recomputed on every set lookup.
+        self.bigrams = frozenset(map(hash, pairwise(["\x02", *words, "\x03"])))
 
 
 def _dice(a: frozenset, b: frozenset) -> float:
@@ -584,15 +680,22 @@ class _Run:
             tail.append((hi_a, hi_b))
         rn, rm = hi_a - lo, hi_b - lo
         if rn and rm and rn * rm <= _PAIRING_CELLS and not deadline.passed():
-            head.extend(self._best_pairs(lo, hi_a, lo, hi_b))
+            head.extend(self._best_pairs(lo, hi_a, lo, hi_b, deadline))
         head.extend(reversed(tail))
         return head
 
-    def _best_pairs(self, alo: int, ahi: int, blo: int, bhi: int) -> list[tuple[int, int]]:
-        """Needleman-Wunsch without gap costs: the best monotone pairing above the threshold."""
+    def _best_pairs(
+        self, alo: int, ahi: int, blo: int, bhi: int, deadline: _Deadline
+    ) -> list[tuple[int, int]]:
+        """Needleman-Wunsch without gap costs: the best monotone pairing above the threshold.
+
+        Gives up (no pairs: deletes and inserts) if the deadline passes while it runs.
+        """
         n, m = ahi - alo, bhi - blo
         score = [[0.0] * (m + 1) for _ in range(n + 1)]
         for i in range(1, n + 1):
+            if deadline.passed():
+                return []
             row, up = score[i], score[i - 1]
             for j in range(1, m + 1):
                 best = row[j - 1] if row[j - 1] > up[j] else up[j]
@@ -707,22 +810,24 @@ def _field(old: str | None, new: str | None) -> FieldDiff:
 def _stats(paragraphs: list[ParagraphDiff], old: ArticleText, new: ArticleText) -> DiffStats:
     """Word and paragraph counts.
 
-    Changed words are counted by ``count_words``; the share's denominator is the model's
-    ``word_count`` (whitespace-separated), which costs a split instead of a regex pass over
-    both whole texts.
+    Changed words are counted by ``count_words``; the share's denominator is the larger side's
+    ``_space_words`` (the model's ``word_count`` for normalised text, cheaper than a regex
+    pass or a split over both whole texts).
     """
-    added = removed = 0
     counts = {"equal": 0, "modify": 0, "insert": 0, "delete": 0}
+    inserted: list[str] = []
+    deleted: list[str] = []
     for p in paragraphs:
         counts[p.op] += 1
-        if p.op == "equal":
-            continue
-        for w in p.words:
-            if w.op == "insert":
-                added += count_words(w.text)
-            elif w.op == "delete":
-                removed += count_words(w.text)
-    larger = max(old.word_count, new.word_count)
+        if p.op != "equal":
+            for w in p.words:
+                if w.op == "insert":
+                    inserted.append(w.text)
+                elif w.op == "delete":
+                    deleted.append(w.text)
+    # One regex pass per side; the newline keeps runs from gluing into one word.
+    added, removed = count_words("\n".join(inserted)), count_words("\n".join(deleted))
+    larger = max(_space_words(old.paragraphs), _space_words(new.paragraphs))
     return DiffStats(
         words_added=added,
         words_removed=removed,
@@ -732,6 +837,12 @@ def _stats(paragraphs: list[ParagraphDiff], old: ArticleText, new: ArticleText) 
         paragraphs_deleted=counts["delete"],
         share_changed=min(1.0, max(added, removed) / max(larger, 1)),
     )
+
+
+def _space_words(paragraphs: Sequence[str]) -> int:
+    """Words as spaces + 1 per paragraph: ``ArticleText.word_count`` for normalised text
+    (single spaces, as stored versions are) without splitting every paragraph into a list."""
+    return sum(map(str.count, paragraphs, repeat(" "))) + sum(1 for p in paragraphs if p)
 
 
 def render_old(words: tuple[WordOp, ...]) -> str:
