@@ -31,6 +31,7 @@ from textual.worker import Worker, WorkerState
 from newsdiff_tui.diff import ArticleDiff, diff
 from newsdiff_tui.errors import NewsdiffError
 from newsdiff_tui.model import Article, Version
+from newsdiff_tui.schedule import describe_next_check
 from newsdiff_tui.store import Store, article_to_doc, default_root
 from newsdiff_tui.timeutil import to_iso, utcnow
 from newsdiff_tui.tui import keys
@@ -51,12 +52,17 @@ FAILURE_NOTICES = 3  # failures notified one by one per refresh; the rest are su
 EMPTY_STATE: tuple[str | Text, ...] = (
     Text("No articles yet.", "bold"),
     "",
-    Text.assemble("  Press ", ("a", "bold"), " to add an article by its URL, or run"),
-    Text("      newsdiff-tui add URL", "bold"),
-    "  in a shell, then press r here to check it.",
+    Text.assemble(
+        "Press ",
+        ("a", "bold"),
+        " to add an article by its URL, then ",
+        ("r", "bold"),
+        " to check it,",
+    ),
+    Text.assemble("or run ", ("newsdiff-tui add URL", "bold"), " in a shell."),
     "",
-    Text.assemble("  To explore first:  ", ("newsdiff-tui --demo", "bold")),
-    Text.assemble("  Every key:  ", ("?", "bold"), "    Every command:  ", ("Ctrl+P", "bold")),
+    Text.assemble("To explore first: ", ("newsdiff-tui --demo", "bold")),
+    Text.assemble("Every key: ", ("?", "bold"), "  ·  every command: ", ("Ctrl+P", "bold")),
 )
 
 
@@ -232,7 +238,10 @@ class NewsdiffApp(App[int]):
             parts.append("boring shown")
         self.status.view = " · ".join(parts)
         sort = SORT_LABELS[self.rows.sort]
-        self.articles.border_subtitle = f"{len(self.rows)} · by {sort}"
+        if self.rows.total:
+            self.articles.border_subtitle = f"{len(self.rows)} · by {sort}"
+        else:
+            self.articles.border_subtitle = "empty · press a to add a URL"
 
     def say(self, message: str | Text) -> None:
         """Put a short message in the status bar."""
@@ -287,7 +296,19 @@ class NewsdiffApp(App[int]):
             )
             return
         self.timeline.set_versions(versions)
+        self.timeline.border_subtitle = self.next_check_label(article_id)
         self.show_selected_diff()
+
+    def next_check_label(self, article_id: str) -> str:
+        """``next check in 12 min`` (or ``won't be checked again``) for the timeline."""
+        if self.store is None:
+            return ""
+        try:
+            article = self.store.article(article_id)
+        except NewsdiffError:
+            return ""
+        label = describe_next_check(article, self.clock())
+        return label if label.startswith("won't") else f"next check {label}"
 
     def set_pair_title(self, label: str) -> None:
         self.diff_view.border_title = label or "Diff"
@@ -361,7 +382,7 @@ class NewsdiffApp(App[int]):
             self.push_screen(HelpScreen())
 
     def action_quit(self) -> None:  # type: ignore[override]
-        self.exit(EXIT_CACHE_ERROR if self.cache_error else 0)
+        self.exit(return_code=EXIT_CACHE_ERROR if self.cache_error else 0)
 
     def action_filter(self) -> None:
         box = self.query_one("#filter", Input)

@@ -23,11 +23,16 @@ def help_table() -> Table:
     table.add_column(style="bold", no_wrap=True)
     table.add_column()
     table.add_column(style="dim")
+    table.add_row(
+        Text("Key", "bold underline"),
+        Text("What it does", "bold underline"),
+        Text("In the footer of", "bold underline"),
+    )
     for keys, what in MOVEMENT:
         table.add_row(keys, what, "")
     table.add_row("", "", "")
     for command in COMMANDS:
-        where = ", ".join(PANE_NAMES[p] for p in command.panes) or "everywhere"
+        where = ", ".join(PANE_NAMES[p] for p in command.panes) or "every pane"
         table.add_row(key_label(command), command.help, where)
     return table
 
@@ -42,8 +47,13 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-body") as body:
             body.border_title = "Keys"
-            body.border_subtitle = "Esc closes · keys work from any pane"
-            yield Static(Text("Keys (remappable by binding id: see the README)", "bold"))
+            body.border_subtitle = "Esc closes"
+            yield Static(
+                Text(
+                    "Every key works from any pane; the footer shows the ones that "
+                    "matter where you are. Keys can be remapped by binding id."
+                )
+            )
             yield Static(help_table())
 
     def action_dismiss(self) -> None:  # type: ignore[override]

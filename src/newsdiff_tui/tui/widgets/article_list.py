@@ -19,7 +19,7 @@ from newsdiff_tui.tui.widgets.lineview import LineView
 
 # Per-article marks while a refresh runs (and after it, until the next reload).
 MARKS = {"checking": "↻", "changed": "*", "unchanged": " ", "failed": "!", "skipped": " "}
-SOURCE_WIDTH = 10
+SOURCE_WIDTH = 9
 
 
 class ArticleList(LineView):
@@ -152,7 +152,7 @@ class ArticleList(LineView):
             mark = "failed"
         flag = MARKS.get(mark or "", " ")
         when = list_when(article.last_changed or article.first_seen, self._now(), self._tz)
-        tail = f" {when:>9}"
+        tail = f" {when:>8}"
         count = f" {article.version_count:>3}"
         title_width = max(width - 2 - (SOURCE_WIDTH + 1) - len(tail) - len(count), 4)
         title = Text(safe(article.title) or safe(article.url), no_wrap=True)

@@ -172,13 +172,15 @@ class VersionTimeline(LineView):
         else:
             gap = (version.fetched_at - previous.fetched_at).total_seconds()
             line.append(f"{'+' + short_gap(gap):<9}", style("version-timeline--dim"))
-            line.append(" " + stats_line(self._pair_diff(previous, version)))
-        if version.boring:
-            line.append("  · boring", style("version-timeline--dim"))
-        if version.revert_of is not None:
-            line.append(f"  ↺ back to v{version.revert_of}", style("version-timeline--mark"))
+        # Marks before the stats, so a narrow pane cuts the stats rather than the marks.
         if self.base == version.number:
-            line.append("  ◆ base", style("version-timeline--base"))
+            line.append(" ◆ base", style("version-timeline--base"))
+        if version.revert_of is not None:
+            line.append(f" ↺ back to v{version.revert_of}", style("version-timeline--mark"))
+        if version.boring:
+            line.append(" · boring", style("version-timeline--dim"))
+        if previous is not None:
+            line.append("  " + stats_line(self._pair_diff(previous, version)))
         if row == self.cursor:
             cursor = (
                 "version-timeline--cursor" if self.has_focus else "version-timeline--cursor-blurred"
