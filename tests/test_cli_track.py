@@ -77,6 +77,7 @@ def test_fetch_reads_feeds_first(
     code, out, _ = run(capsys, "fetch")
     assert code == 0
     assert "read 1 feed(s): 1 new article(s)" in out
+    assert f"feed      {feed}  1 links, 1 new" in out
     assert out.splitlines()[-1].startswith("checked 1: 1 changed")
     code, out, _ = run(capsys, "feed", "list")
     assert feed in out and "1 found" in out

@@ -44,6 +44,7 @@ __all__ = [
     "check_articles",
     "discover_from_feeds",
     "due_articles",
+    "fetch_run",
     "make_extract_pool",
 ]
 
@@ -364,3 +365,24 @@ async def check_articles(
         elapsed=loop.time() - started,
         store_seconds=run.store_seconds,
     )
+
+
+async def fetch_run(
+    store: Store,
+    *,
+    check_all: bool = False,
+    feeds: bool = True,
+    options: CheckOptions | None = None,
+    on_event: Callable[[CheckEvent], None] | None = None,
+    on_feed: Callable[[str, str], None] | None = None,
+    policy: SchedulePolicy = DEFAULT_POLICY,
+) -> tuple[DiscoverySummary, CheckSummary]:
+    """What ``newsdiff-tui fetch`` (and the TUI's "refresh all") does: read the feeds (tracking
+    new articles), then check the due articles (or all with ``check_all``)."""
+    options = options or CheckOptions()
+    discovery = DiscoverySummary()
+    if feeds:
+        discovery = await discover_from_feeds(store, options=options.fetch, on_feed=on_feed)
+    articles = store.articles() if check_all else due_articles(store, utcnow(), policy)
+    summary = await check_articles(store, articles, options=options, on_event=on_event)
+    return discovery, summary

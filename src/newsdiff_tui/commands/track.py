@@ -14,12 +14,11 @@ from typing import TextIO
 from newsdiff_tui.commands.common import open_store, warn
 from newsdiff_tui.errors import NewsdiffError
 from newsdiff_tui.extract import CharsetError, collapse_reason, decode_html, extract
-from newsdiff_tui.feeds import add_feed, clean_url, discover_from_feeds, load_feeds, remove_feed
+from newsdiff_tui.feeds import add_feed, clean_url, load_feeds, remove_feed
 from newsdiff_tui.fetch import Fetcher, FetchOptions, url_problem
 from newsdiff_tui.model import ArticleText
 from newsdiff_tui.textnorm import display_safe
-from newsdiff_tui.timeutil import utcnow
-from newsdiff_tui.tracker import CheckEvent, CheckOptions, check_articles, due_articles
+from newsdiff_tui.tracker import CheckEvent, CheckOptions, fetch_run
 
 EXIT_OFFLINE = 1
 
@@ -163,6 +162,13 @@ class _Progress:
         if self.tty:
             self._bar(event.total)
 
+    def feed(self, url: str, message: str) -> None:
+        """A feed was read: failures always shown (on stderr), others unless quiet."""
+        if message.startswith("failed"):
+            warn(f"feed {display_safe(url)}: {display_safe(message)}")
+        elif not self.quiet:
+            print(f"feed      {display_safe(url)}  {display_safe(message)}", file=self.stream)
+
     def _bar(self, total: int) -> None:
         width = max(10, min(40, shutil.get_terminal_size().columns - 30))
         filled = width * self.done // max(total, 1)
@@ -181,24 +187,26 @@ class _Progress:
 
 def run_fetch(args: argparse.Namespace) -> int:
     options = CheckOptions(fetch=FetchOptions(concurrency=args.concurrency))
+    progress = _Progress(sys.stdout, quiet=args.quiet)
     with open_store(args) as store:
-        if not args.no_feeds:
-            discovery = asyncio.run(discover_from_feeds(store, options=options.fetch))
-            if discovery.feeds:
-                print(discovery.line())
-                for feed_url, error in discovery.errors:
-                    warn(f"feed {feed_url}: {error}")
-        articles = store.articles() if args.all else due_articles(store, utcnow())
-        if not articles:
-            print("nothing is due (use --all to check every article anyway)")
-            return 0
-        progress = _Progress(sys.stdout, quiet=args.quiet)
         try:
-            summary = asyncio.run(
-                check_articles(store, articles, options=options, on_event=progress)
+            discovery, summary = asyncio.run(
+                fetch_run(
+                    store,
+                    check_all=args.all,
+                    feeds=not args.no_feeds,
+                    options=options,
+                    on_event=progress,
+                    on_feed=progress.feed,
+                )
             )
         finally:
             progress.finish()
+    if discovery.feeds:
+        print(discovery.line())
+    if not summary.checked and not summary.skipped:
+        print("nothing is due (use --all to check every article anyway)")
+        return 0
     print(summary.line() + f" in {summary.elapsed:.1f} s")
     if summary.checked and not summary.network_ok:
         return EXIT_OFFLINE
