@@ -158,6 +158,17 @@ def test_a_bad_file_after_good_ones_imports_nothing(
     assert not root.exists()  # every file is read before the cache is touched
 
 
+def test_a_wrong_format_file_after_good_ones_imports_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = tmp_path / "fresh"
+    wrong = tmp_path / "wrong.json"
+    wrong.write_text('{"url": "https://example.com/a", "versions": [{"paragraphs": 3}]}')
+    code, _, err = run(capsys, "--db", str(root), "import", str(SEED), str(wrong))
+    assert code == 2 and str(wrong) in one_error_line(err)
+    assert not root.exists()  # every file is validated before the cache is touched
+
+
 # ----- bad cache files -----------------------------------------------------------------------
 GARBAGE = b"\x00\x13 this is not JSON {"
 

@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, fields
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from typing import Any
 
@@ -143,11 +143,28 @@ def _check_from_json(doc: Any, where: str) -> CheckState | None:
     return CheckState(**values)
 
 
+@dataclass(frozen=True)
+class ParsedHistory:
+    """A validated history, ready to be written to a store by ``apply_history``."""
+
+    url: str
+    source: str | None
+    feed_url: str | None
+    first_seen: datetime
+    texts: tuple[tuple[datetime, ArticleText], ...]  # oldest first
+    check: CheckState | None
+
+
 def load_history(store: Store, data: Any, *, where: str = "import") -> tuple[Article, int]:
     """Add the article and versions described by ``data``; returns (article, versions added).
 
     Everything is validated before anything is written, so a bad file changes nothing.
     """
+    return apply_history(store, parse_history(data, where=where))
+
+
+def parse_history(data: Any, *, where: str = "import") -> ParsedHistory:
+    """Validate ``data`` as a history; raises ``HistoryFormatError`` naming what is wrong."""
     _require(isinstance(data, dict), where, "expected a JSON object with 'url' and 'versions'")
     fmt = data.get("format", FORMAT)
     _require(fmt == FORMAT, where, f"'format' is {fmt!r}, not {FORMAT!r}")
@@ -195,11 +212,18 @@ def load_history(store: Store, data: Any, *, where: str = "import") -> tuple[Art
     source = data.get("source") if isinstance(data.get("source"), str) else None
     feed_url = _optional_str(data, "feed_url", where)
     check = _check_from_json(data.get("check"), where)
+    return ParsedHistory(url, source, feed_url, first_seen, tuple(texts), check)
 
-    article = store.add_article(url, source=source, feed_url=feed_url, first_seen=first_seen)
+
+def apply_history(store: Store, parsed: ParsedHistory) -> tuple[Article, int]:
+    """Write a validated history; versions already stored (same fetch time) are skipped."""
+    article = store.add_article(
+        parsed.url, source=parsed.source, feed_url=parsed.feed_url, first_seen=parsed.first_seen
+    )
     existing = {v.fetched_at for v in store.versions(article.id)}
     added = 0
-    for fetched_at, text in texts:
+    check = parsed.check
+    for fetched_at, text in parsed.texts:
         if fetched_at in existing:
             continue
         if store.add_version(article.id, text, fetched_at) is not None:

@@ -32,8 +32,11 @@ class ArticleText:
 
         ``published`` is left out: sites rewrite it on every edit, which is not a text change.
         """
-        norm = self.normalized()
-        payload = "\x1e".join([norm.title, norm.byline or "", *norm.paragraphs])
+        return self.normalized().hash_as_is()
+
+    def hash_as_is(self) -> str:
+        """``content_hash`` for a text that is already normalised (skips normalising again)."""
+        payload = "\x1e".join([self.title, self.byline or "", *self.paragraphs])
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
     @property

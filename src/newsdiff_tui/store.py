@@ -672,7 +672,7 @@ class Store:
         """
         fetched_at = fetched_at or utcnow()
         text = text.normalized()
-        text_hash = text.content_hash()
+        text_hash = text.hash_as_is()
         with self.locked():
             self._sync()
             data = self._read_shard(article_id)

@@ -15,10 +15,13 @@ _WHITESPACE = re.compile(r"\s+")
 _ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
 
 
+# C0 and C1 control characters except tab and newline (Unicode category Cc, minus those two).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
 def strip_control(text: str) -> str:
     """Remove terminal escape sequences and C0/C1 control characters, keeping tabs and newlines."""
-    text = _ANSI.sub("", text)
-    return "".join(ch for ch in text if ch in "\t\n" or unicodedata.category(ch) != "Cc")
+    return _CONTROL.sub("", _ANSI.sub("", text))
 
 
 def normalize(text: str) -> str:
@@ -28,7 +31,8 @@ def normalize(text: str) -> str:
     space and trimmed.
     """
     text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
-    text = strip_control(text)
+    # Whitespace first, so a control character that is whitespace (\r, \f) separates words.
+    text = strip_control(_WHITESPACE.sub(" ", text))
     return _WHITESPACE.sub(" ", text).strip()
 
 

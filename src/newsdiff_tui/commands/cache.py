@@ -8,7 +8,7 @@ from pathlib import Path
 
 from newsdiff_tui.commands.common import EXIT_USAGE, open_store, warn
 from newsdiff_tui.errors import NewsdiffError
-from newsdiff_tui.history import load_history
+from newsdiff_tui.history import apply_history, parse_history
 from newsdiff_tui.storage import decode_json
 from newsdiff_tui.store import article_to_doc
 
@@ -61,10 +61,11 @@ def _read_json(path: Path) -> object:
 
 
 def run_import(args: argparse.Namespace) -> int:
-    payloads = [(Path(f), _read_json(Path(f))) for f in args.files]  # validate all first
+    # Validate every file before writing anything, so a bad file in the list changes nothing.
+    parsed = [parse_history(_read_json(Path(f)), where=f) for f in args.files]
     with open_store(args) as store:
-        for path, data in payloads:
-            article, added = load_history(store, data, where=str(path))
+        for history in parsed:
+            article, added = apply_history(store, history)
             print(f"imported {added} version(s) of {article.id}  {article.title}")
     return 0
 
