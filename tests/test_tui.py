@@ -231,6 +231,10 @@ async def test_s_switches_to_side_by_side_and_back(newsroom) -> None:
         assert "side by side" in app.status.view
         await pilot.press("s")
         assert not app.diff_view.split
+        await pilot.press("j", "tab", "tab", "n", "n", "s")  # the view stays on the change
+        view = app.diff_view
+        assert view.split and view.current_change == 1
+        assert view.scroll_y == view.rendered.anchors[1] - 1
 
 
 async def test_n_and_N_jump_between_changes(newsroom) -> None:

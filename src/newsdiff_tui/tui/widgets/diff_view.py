@@ -71,13 +71,25 @@ class DiffView(LineView):
 
     def set_split(self, split: bool) -> None:
         self.split = split
-        self.current_change = None
-        self.rebuild()
+        self._rebuild_keeping_place()
 
     def set_fold(self, fold: bool) -> None:
         self.fold = fold
-        self.current_change = None
+        self._rebuild_keeping_place()
+
+    def _rebuild_keeping_place(self) -> None:
+        """Re-render in another mode, staying on the current change (else at the top).
+
+        Line numbers differ between modes, but changes come in the same order in all of them.
+        """
+        current = self.current_change
         self.rebuild()
+        anchors = self.rendered.anchors
+        if current is not None and current < len(anchors):
+            self.scroll_to(y=max(anchors[current] - 1, 0), animate=False, immediate=True)
+        else:
+            self.current_change = None
+            self.scroll_to(y=0, animate=False, immediate=True)
 
     def styles_for_diff(self) -> DiffStyles:
         style = self.get_component_rich_style
