@@ -29,6 +29,18 @@ from newsdiff_tui.diff import ArticleDiff, FieldDiff, WordOp, diff
 from newsdiff_tui.errors import NewsdiffError, NotFoundError
 from newsdiff_tui.model import ArticleText
 
+DESCRIPTION = """\
+Word diff of two versions of an article. Each side is a file or a stored version:
+
+  page.html, page.htm   extracted like a fetched page
+  notes.txt (any other) plain text: paragraphs separated by blank lines; no title, unless
+                        the first paragraph is one line starting with "# "
+  ARTICLE@N             version N of a cached article (0 = first, -1 = latest, -2 = the one
+                        before); ARTICLE is an id, a URL or a search term matching one article
+
+On a terminal, deletions are red and insertions green; piped, or with NO_COLOR set, they
+are marked as git's word diff marks them: [-deleted-] and {+inserted+}."""
+
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
 _VERSION_REF = re.compile(r"^(?P<article>.+)@(?P<number>[+-]?\d+)$")
 _BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
@@ -43,7 +55,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "diff",
         help="word diff of two versions (files or ARTICLE@N)",
-        description=__doc__.split("\n\n", 1)[1].split("\n\nText output")[0],
+        description=DESCRIPTION,
         epilog="examples:\n"
         "  newsdiff-tui diff ARTICLE@0 ARTICLE@-1     first against latest stored version\n"
         "  newsdiff-tui diff old.html new.html\n"
