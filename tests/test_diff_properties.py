@@ -5,7 +5,15 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from newsdiff_tui.diff import ArticleDiff, diff, diff_words, render_new, render_old, tokenize
+from newsdiff_tui.diff import (
+    ArticleDiff,
+    diff,
+    diff_words,
+    match_blocks,
+    render_new,
+    render_old,
+    tokenize,
+)
 from newsdiff_tui.model import ArticleText
 
 # Letters of several scripts, digits, punctuation, typographic marks and every kind of space.
@@ -95,3 +103,30 @@ def test_word_diff_renders_both_sides(old: str, new: str) -> None:
     assert render_old(words) == old
     assert render_new(words) == new
     assert "".join(tokenize(old)) == old
+
+
+def _lcs_length(a: list[str], b: list[str]) -> int:
+    """Textbook dynamic programme, the reference for the matcher's exactness."""
+    row = [0] * (len(b) + 1)
+    for x in a:
+        prev_diag, row[0] = 0, 0
+        for j, y in enumerate(b, 1):
+            prev_diag, row[j] = row[j], prev_diag + 1 if x == y else max(row[j], row[j - 1])
+    return row[-1]
+
+
+keys = st.lists(st.sampled_from(["a", "b", "c", "d", "e", ","]), max_size=40)
+
+
+@SETTINGS
+@given(keys, keys)
+def test_matching_blocks_are_a_common_subsequence(a: list[str], b: list[str]) -> None:
+    blocks = match_blocks(a, b)
+    assert blocks[-1] == (len(a), len(b), 0)
+    end_i = end_j = 0
+    for i, j, size in blocks:
+        assert i >= end_i and j >= end_j
+        assert a[i : i + size] == b[j : j + size]
+        end_i, end_j = i + size, j + size
+    if len(a) + len(b) <= 32:  # small regions are solved exactly (bit-vector LCS or Myers)
+        assert sum(size for _, _, size in blocks) == _lcs_length(a, b)
