@@ -292,6 +292,21 @@ def news_page(
                 f'<div class="ad ad-slot" id="ad-{v}-{i}"><span>Advertisement</span>'
                 f'<img src="https://ads.example.com/banner.gif?cb={v * 7919}" alt=""></div>'
             )
+        if i == 3:
+            # Boilerplate inside the article container, where extractors tend to keep it.
+            body.append(
+                f'<div class="related-inline"><p>Read more: <a href="/story-{v}.html">'
+                f"{esc(_HEADLINES[(v + 3) % len(_HEADLINES)])}</a></p></div>"
+                f'<div class="newsletter-promo"><p>Get our {esc(_SECTIONS[v % 8])} newsletter'
+                f" in your inbox every morning, with {v + 3} stories picked by our editors.</p>"
+                "</div>"
+                f'<div class="trending-now"><p>Trending now: {esc(_HEADLINES[v % 10])}, and '
+                f"{v + 2} more stories readers are talking about today.</p></div>"
+                f'<div role="complementary"><p>Also of interest: the {v + 5} best places to '
+                "eat in the city this year, picked by our critics.</p></div>"
+                f"<div hidden><p>Tracking pixel fallback text number {v * 977} for readers "
+                "without scripts.</p></div>"
+            )
         if i == 4:
             body.append(
                 f'<figure><img src="/images/photo-{i}.jpg?cachebust={v * 104729}&w=800" '
