@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from datetime import timedelta
 
@@ -328,3 +329,34 @@ async def test_a_broken_store_write_fails_one_article_not_the_run(
     failed = next(e for e in events if e.state == "failed")
     assert failed.article_id == bad.id and "No space left" in failed.message
     assert store.article(bad.id).check.failures == 1
+
+
+async def test_a_dead_extraction_worker_fails_its_pages_not_the_run(
+    store: Store, local_server: LocalServer, seed_data: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    articles = [
+        store.add_article(local_server.route(f"/w{i}", Reply(body=page(seed_data, 0, i))))
+        for i in range(3)
+    ]
+    made: list[object] = []
+    real = tracker.make_extract_pool
+
+    def broken_then_real(workers: int | None = None) -> object:
+        pool = real(1)
+        if not made:  # the first pool loses its worker before any page reaches it
+            pool.submit(os.getpid).result()
+            for process in list(pool._processes.values()):  # type: ignore[attr-defined]
+                process.kill()
+                process.join()
+        made.append(pool)
+        return pool
+
+    monkeypatch.setattr(tracker, "make_extract_pool", broken_then_real)
+    options = CheckOptions(fetch=FAST.fetch, workers=2)
+    events: list[CheckEvent] = []
+    summary = await check_articles(store, articles, options=options, on_event=events.append)
+    assert summary.checked == 3 and summary.failed >= 1
+    assert all("BrokenProcessPool" in e.message for e in events if e.state == "failed"), events
+    assert len(made) == 2  # replaced once, however many jobs saw it broken
+    summary = await check_articles(store, [store.article(a.id) for a in articles], options=options)
+    assert summary.failed == 0

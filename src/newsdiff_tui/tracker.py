@@ -124,7 +124,9 @@ def make_extract_pool(workers: int | None = None) -> ProcessPoolExecutor:
     """A process pool for extraction: one worker per core by default.
 
     Workers fork from a forkserver that has imported the extractor once, so they start fast
-    and never inherit a threaded parent's state (the TUI runs workers in threads).
+    and never inherit a threaded parent's state (the TUI runs workers in threads). As with any
+    non-fork start method, a script using it must guard its entry point with
+    ``if __name__ == "__main__":`` (workers import the main module).
     """
     methods = multiprocessing.get_all_start_methods()
     if "forkserver" in methods:
@@ -165,7 +167,9 @@ class _Run:
         self.network_ok = False
         self.store_seconds = 0.0
 
-    def emit(self, article: Article, index: int, state: State, message: str, version=None) -> None:
+    def emit(
+        self, article: Article, index: int, state: State, message: str, version: int | None = None
+    ) -> None:
         if state != "checking":
             self.counts[state] += 1
         if self.on_event is not None:
@@ -194,15 +198,16 @@ class _Run:
         if self.pool is None:
             return await asyncio.wait_for(asyncio.to_thread(_extract_job, html, url), limit)
         loop = asyncio.get_running_loop()
+        pool = self.pool
         try:
-            job = loop.run_in_executor(self.pool, _extract_job, html, url)
+            job = loop.run_in_executor(pool, _extract_job, html, url)
             return await asyncio.wait_for(job, limit)
         except BrokenProcessPool:
-            if not self.own_pool:
-                raise
             # A worker died (a pathological page?): this page fails, later pages get a new pool.
-            self.pool.shutdown(wait=False, cancel_futures=True)
-            self.pool = make_extract_pool(workers)
+            # Several jobs see the same broken pool; only the first replaces it.
+            if self.own_pool and self.pool is pool:
+                pool.shutdown(wait=False, cancel_futures=True)
+                self.pool = make_extract_pool(workers)
             raise
 
     def close(self) -> None:
