@@ -26,17 +26,16 @@ Algorithm (each step is cheap before the next, costlier one runs):
 
 from __future__ import annotations
 
-import gc
 import re
 import time
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise, repeat
 from typing import Literal
 
+from newsdiff_tui.gcpause import gc_paused
 from newsdiff_tui.model import ArticleText
 
 WordOpKind = Literal["equal", "insert", "delete"]
@@ -726,25 +725,8 @@ def diff(
     ``timeout`` (seconds, None for none) bounds the work; past it the rest of the diff is
     paragraph-level only and the result has ``coarse=True``.
     """
-    with _gc_paused():
+    with gc_paused():
         return _diff(old, new, _Deadline(timeout))
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector for the duration of a diff.
-
-    A diff allocates many short-lived tuples and lists but never builds a cycle, so
-    reference counting frees everything; left on, the collector's passes over every live
-    object of the process (the TUI's widgets included) cost up to half of a rewrite's diff.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _diff(old: ArticleText, new: ArticleText, deadline: _Deadline) -> ArticleDiff:
