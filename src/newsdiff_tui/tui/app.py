@@ -37,7 +37,7 @@ from newsdiff_tui.timeutil import to_iso, utcnow
 from newsdiff_tui.tui import keys
 from newsdiff_tui.tui.commands import NewsdiffCommands
 from newsdiff_tui.tui.fmt import clock_time, safe
-from newsdiff_tui.tui.rows import SORT_KEYS, SORT_LABELS, ArticleRows, SortKey, index_docs
+from newsdiff_tui.tui.rows import SORT_KEYS, SORT_LABELS, ArticleRows, SortKey
 from newsdiff_tui.tui.screens.dialogs import AddUrlDialog, ConfirmDialog
 from newsdiff_tui.tui.screens.error import CacheErrorScreen
 from newsdiff_tui.tui.screens.help import HelpScreen
@@ -194,7 +194,7 @@ class NewsdiffApp(App[int]):
         try:
             with long_lived_allocations():
                 self.store = Store(self.store_root)
-                self.rows.replace_all(index_docs(self.store))
+                self.rows.replace_all(self.store.index_docs())
         except NewsdiffError as exc:
             self.cache_error = str(exc)
             self.push_screen(CacheErrorScreen(str(exc), str(self.store_root)))
@@ -359,7 +359,7 @@ class NewsdiffApp(App[int]):
             return
         gc.unfreeze()  # let the documents being replaced be collected
         with long_lived_allocations():
-            self.rows.replace_all(index_docs(self.store))
+            self.rows.replace_all(self.store.index_docs())
         self.articles.reload(keep_id=keep_id or self.article_id)
         self.update_header()
         self.update_view_status()

@@ -13,7 +13,7 @@ from operator import itemgetter
 from typing import Any, Literal
 
 from newsdiff_tui.model import Article
-from newsdiff_tui.store import Store, article_from_doc
+from newsdiff_tui.store import article_from_doc
 
 SortKey = Literal["changed", "first_seen", "title"]
 SORT_KEYS: tuple[SortKey, ...] = ("changed", "first_seen", "title")
@@ -23,20 +23,6 @@ SORT_LABELS: dict[SortKey, str] = {
     "title": "title",
 }
 Doc = dict[str, Any]
-
-
-def index_docs(store: Store) -> list[Doc]:
-    """The store's raw index documents, without converting them to ``Article``.
-
-    Raises the store's ``CacheError`` when the index is corrupt, as ``Store.articles`` does.
-    """
-    accessor = getattr(store, "index_docs", None)
-    if callable(accessor):
-        return list(accessor())
-    # Store has no public accessor for the raw documents yet (asked for): read what
-    # ``Store.articles`` reads, under the same lock (the tracker writes from a thread).
-    with store._mutex:
-        return list(store._require_index().values())
 
 
 def _changed_key(doc: Doc) -> tuple[str, str]:
