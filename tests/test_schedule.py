@@ -65,6 +65,23 @@ def test_old_articles_are_no_longer_checked() -> None:
     assert describe_next_check(item, NOW) == "won't be checked again"
 
 
+def test_an_article_stops_being_checked_once_it_is_old_now() -> None:
+    item = article(timedelta(days=29), checked_ago=timedelta(0))
+    assert next_check(item) == NOW + timedelta(days=3)
+    assert next_check(item, now=NOW + timedelta(days=2)) is None
+    assert not is_due(item, NOW + timedelta(days=3))
+    assert describe_next_check(item, NOW + timedelta(days=2)) == "won't be checked again"
+
+
+def test_an_imported_history_never_checked_here_counts_its_last_version() -> None:
+    old = article(timedelta(days=400), checked_ago=None)
+    assert describe_next_check(old, NOW) == "won't be checked again"
+    assert not is_due(old, NOW)
+    recent = article(timedelta(minutes=20), checked_ago=None)
+    assert next_check(recent, now=NOW) == NOW - timedelta(minutes=5)
+    assert is_due(recent, NOW)
+
+
 def test_never_changed_counts_from_first_seen() -> None:
     item = article(None, checked_ago=timedelta(hours=1))  # first seen 90 days ago
     assert next_check(item) is None

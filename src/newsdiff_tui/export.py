@@ -24,10 +24,11 @@ from newsdiff_tui.diff import ArticleDiff, FieldDiff, WordOp, diff
 from newsdiff_tui.errors import NewsdiffError
 from newsdiff_tui.history import dump_history
 from newsdiff_tui.model import Article, Version
+from newsdiff_tui.schedule import next_check
 from newsdiff_tui.storage import atomic_write_bytes
 from newsdiff_tui.store import Store
 from newsdiff_tui.textnorm import strip_control
-from newsdiff_tui.timeutil import humanize_delta
+from newsdiff_tui.timeutil import humanize_delta, utcnow
 
 FORMATS: dict[str, str] = {"markdown": ".md", "json": ".json", "atom": ".atom"}
 ARROW = "→"
@@ -81,18 +82,9 @@ def changes(versions: Sequence[Version]) -> list[Change]:
     ]
 
 
-def check_status(article: Article) -> str | None:
-    """What the scheduler says about the next check, or None when no scheduler is installed."""
-    try:
-        from newsdiff_tui import schedule
-    except ModuleNotFoundError as exc:
-        if exc.name != "newsdiff_tui.schedule":
-            raise
-        return None
-    next_check: Callable[[Article], datetime | None] | None = getattr(schedule, "next_check", None)
-    if next_check is None:
-        return None
-    when = next_check(article)
+def check_status(article: Article, now: datetime | None = None) -> str:
+    """What the scheduler says about the next check at ``now`` (default: the current time)."""
+    when = next_check(article, now=now or utcnow())
     return WONT_BE_CHECKED if when is None else f"next check due {_when(when)}"
 
 

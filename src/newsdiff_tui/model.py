@@ -81,6 +81,5 @@ class Article:
     first_seen: datetime
     last_changed: datetime | None = None
     version_count: int = 0
-    next_check: datetime | None = None  # None: won't be checked again unless asked
     check: CheckState = field(default_factory=CheckState)
     feed_url: str | None = None  # the feed it was discovered from, if any

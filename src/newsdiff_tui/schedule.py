@@ -81,17 +81,23 @@ DEFAULT_POLICY = SchedulePolicy(
 )
 
 
-def next_check(article: Article, policy: SchedulePolicy = DEFAULT_POLICY) -> datetime | None:
+def next_check(
+    article: Article, policy: SchedulePolicy = DEFAULT_POLICY, now: datetime | None = None
+) -> datetime | None:
     """When ``article`` is next due, or None if it won't be checked again.
 
-    Never checked: due from when it was first seen. Otherwise the last check plus the interval
-    for the article's age (since its last change, else since first seen) at that check.
+    The interval comes from the article's age (since its last change, else since first seen)
+    at ``now``, or at its last check when no ``now`` is given. A brand-new article (no
+    versions, never checked) is due from when it was first seen; an imported history that was
+    never checked here counts its latest version as its last check.
     """
     last_checked = article.check.last_checked
-    if last_checked is None:
+    if last_checked is None and not article.version_count:
         return article.first_seen
     changed = article.last_changed or article.first_seen
-    interval = policy.interval(max(last_checked - changed, timedelta(0)))
+    last_checked = last_checked or changed
+    reference = max(last_checked, now) if now is not None else last_checked
+    interval = policy.interval(max(reference - changed, timedelta(0)))
     if interval is None:
         return None
     return last_checked + interval
@@ -101,8 +107,9 @@ def is_due(
     article: Article, now: datetime | None = None, policy: SchedulePolicy = DEFAULT_POLICY
 ) -> bool:
     """Whether ``article`` should be checked at ``now`` (default: the current time)."""
-    moment = next_check(article, policy)
-    return moment is not None and moment <= (now or utcnow())
+    now = now or utcnow()
+    moment = next_check(article, policy, now)
+    return moment is not None and moment <= now
 
 
 def describe_next_check(
@@ -110,10 +117,11 @@ def describe_next_check(
 ) -> str:
     """A short label for the UI: "due now", "in 12 min", "in 3 h", "in 2 days" or "won't be
     checked again"."""
-    moment = next_check(article, policy)
+    now = now or utcnow()
+    moment = next_check(article, policy, now)
     if moment is None:
         return "won't be checked again"
-    seconds = (moment - (now or utcnow())).total_seconds()
+    seconds = (moment - now).total_seconds()
     if seconds <= 0:
         return "due now"
     if seconds < 3600:

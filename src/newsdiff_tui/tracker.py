@@ -116,7 +116,7 @@ def due_articles(
     """The articles due for a check at ``now``, most overdue first."""
     now = now or utcnow()
     due = [a for a in store.articles() if is_due(a, now, policy)]
-    due.sort(key=lambda a: (next_check(a, policy) or now, a.id))
+    due.sort(key=lambda a: (next_check(a, policy, now) or now, a.id))
     return due
 
 
