@@ -659,3 +659,17 @@ def test_a_read_only_cache_can_be_read_but_not_written() -> None:
         for path in [shared, *shared.rglob("*")]:
             path.chmod(0o755)
         shutil.rmtree(shared)
+
+
+def test_add_version_records_the_check_in_the_same_write(store: Store) -> None:
+    """One commit per check: the version and the check state land together (or neither)."""
+    article = store.add_article("https://example.com/one-write")
+    state = CheckState(last_checked=datetime(2024, 1, 1, tzinfo=UTC), etag='"v0"', checks=1)
+    text = ArticleText(title="T", paragraphs=("First paragraph.",))
+    version = store.add_version(article.id, text, check=state)
+    assert version is not None and version.number == 0
+    assert store.article(article.id).check == state
+    again = CheckState(last_checked=datetime(2024, 1, 2, tzinfo=UTC), etag='"v0"', checks=2)
+    assert store.add_version(article.id, text, check=again) is None  # unchanged text
+    assert store.article(article.id).check == again  # but the check is still recorded
+    assert len(store.versions(article.id)) == 1

@@ -317,10 +317,10 @@ async def test_a_broken_store_write_fails_one_article_not_the_run(
     bad = store.add_article(local_server.route("/bad", Reply(body=page(seed_data, 1))))
     real = store.add_version
 
-    def flaky(article_id: str, *args: object) -> object:
+    def flaky(article_id: str, *args: object, **kwargs: object) -> object:
         if article_id == bad.id:
             raise OSError(28, "No space left on device")
-        return real(article_id, *args)
+        return real(article_id, *args, **kwargs)
 
     monkeypatch.setattr(store, "add_version", flaky)
     events: list[CheckEvent] = []

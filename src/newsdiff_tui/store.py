@@ -647,12 +647,18 @@ class Store:
         return self._article_of(doc)
 
     def add_version(
-        self, article_id: str, text: ArticleText, fetched_at: datetime | None = None
+        self,
+        article_id: str,
+        text: ArticleText,
+        fetched_at: datetime | None = None,
+        *,
+        check: CheckState | None = None,
     ) -> Version | None:
         """Store ``text`` as a new version unless its normalised text equals the latest.
 
         Returns the new version, or None when nothing changed. Marks boring changes and
-        reverts to an earlier text.
+        reverts to an earlier text. ``check``, when given, is recorded in the same write (one
+        fsynced commit per check instead of two).
         """
         fetched_at = fetched_at or utcnow()
         text = text.normalized()
@@ -662,21 +668,25 @@ class Store:
             data = self._read_shard(article_id)
             table: dict[str, Any] = data.setdefault("versions", {})
             docs = sorted(table.values(), key=lambda d: d["number"])
-            if docs and docs[-1]["text_hash"] == text_hash:
+            version = None
+            if not docs or docs[-1]["text_hash"] != text_hash:
+                revert_of = next(
+                    (d["number"] for d in reversed(docs) if d["text_hash"] == text_hash), None
+                )
+                boring = bool(docs) and _is_boring(_version_from_doc(docs[-1]).text, text)
+                version = Version(
+                    number=len(docs),
+                    text=text,
+                    fetched_at=fetched_at,
+                    text_hash=text_hash,
+                    boring=boring,
+                    revert_of=revert_of,
+                )
+                table[str(len(docs) + 1)] = _version_to_doc(version)
+            if check is not None:
+                _meta_of(data)["check"] = _check_to_doc(check)
+            if version is None and check is None:
                 return None
-            revert_of = next(
-                (d["number"] for d in reversed(docs) if d["text_hash"] == text_hash), None
-            )
-            boring = bool(docs) and _is_boring(_version_from_doc(docs[-1]).text, text)
-            version = Version(
-                number=len(docs),
-                text=text,
-                fetched_at=fetched_at,
-                text_hash=text_hash,
-                boring=boring,
-                revert_of=revert_of,
-            )
-            table[str(len(docs) + 1)] = _version_to_doc(version)
             self._commit(article_id, data)
         self._maybe_compact()
         return version

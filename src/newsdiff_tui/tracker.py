@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import multiprocessing
 import os
@@ -275,8 +276,10 @@ class _Run:
             self.emit(article, index, "failed", reason)
             return
         fetched_at = utcnow()
-        version = await self.write(self.store.add_version, article.id, text, fetched_at)
-        await self._succeed(article, result, body_hash, fetched_at)
+        state = _success_state(article, result, body_hash, fetched_at)
+        version = await self.write(
+            functools.partial(self.store.add_version, check=state), article.id, text, fetched_at
+        )
         if version is None:
             self.emit(article, index, "unchanged", "text unchanged (only the page around it)")
             return
@@ -290,25 +293,8 @@ class _Run:
         message = f"v{version.number}" + (f" ({', '.join(notes)})" if notes else "")
         self.emit(article, index, "changed", message, version.number)
 
-    async def _succeed(
-        self,
-        article: Article,
-        result: FetchResult,
-        body_hash: str | None,
-        when: datetime | None = None,
-    ) -> None:
-        prev = article.check
-        state = CheckState(
-            last_checked=when or utcnow(),
-            last_error=None,
-            failures=0,
-            etag=result.etag or (prev.etag if result.not_modified else None),
-            last_modified=result.last_modified
-            or (prev.last_modified if result.not_modified else None),
-            body_hash=body_hash,
-            final_url=result.final_url if result.final_url != article.url else None,
-            checks=prev.checks + 1,
-        )
+    async def _succeed(self, article: Article, result: FetchResult, body_hash: str | None) -> None:
+        state = _success_state(article, result, body_hash, utcnow())
         await self.write(self.store.record_check, article.id, state)
 
     async def _fail(self, article: Article, message: str, result: FetchResult | None) -> None:
@@ -326,6 +312,23 @@ class _Run:
             checks=prev.checks + 1,
         )
         await self.write(self.store.record_check, article.id, state)
+
+
+def _success_state(
+    article: Article, result: FetchResult, body_hash: str | None, when: datetime
+) -> CheckState:
+    """The check state after a successful check (validators kept across a 304)."""
+    prev = article.check
+    return CheckState(
+        last_checked=when,
+        last_error=None,
+        failures=0,
+        etag=result.etag or (prev.etag if result.not_modified else None),
+        last_modified=result.last_modified or (prev.last_modified if result.not_modified else None),
+        body_hash=body_hash,
+        final_url=result.final_url if result.final_url != article.url else None,
+        checks=prev.checks + 1,
+    )
 
 
 async def check_articles(
