@@ -26,7 +26,6 @@ import functools
 import os
 import random
 import ssl
-import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -35,13 +34,6 @@ from urllib.parse import urljoin, urlsplit
 
 import certifi
 import httpx
-
-try:
-    import sniffio  # noqa: F401
-except ImportError:
-    # httpcore retries ``import sniffio`` several times per request; a failed import is not
-    # cached and rescans sys.path each time (~40% of the client's CPU). Remember the absence.
-    sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
 
 from newsdiff_tui import __version__
 from newsdiff_tui.extract import CharsetError, decode_html

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from importlib import resources
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import work
@@ -45,6 +45,12 @@ from newsdiff_tui.tui.widgets.article_list import ArticleList
 from newsdiff_tui.tui.widgets.bars import AppHeader, StatusBar
 from newsdiff_tui.tui.widgets.diff_view import DiffContent, DiffView
 from newsdiff_tui.tui.widgets.timeline import VersionTimeline
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
+    # The tracker pulls in httpx and the extractor (~0.3 s): imported when a refresh starts.
+    from newsdiff_tui.tracker import CheckEvent, CheckOptions
 
 Clock = Callable[[], datetime]
 EXIT_CACHE_ERROR = 2
@@ -144,6 +150,7 @@ class NewsdiffApp(App[int]):
         self.tz = options.tz
         self.export_dir = Path(options.export_dir) if options.export_dir is not None else None
         self.check_options = options.check_options
+        self._extract_pool: Executor | None = None
         self.watch_interval = options.watch_interval
         self.store: Store | None = None
         self.cache_error: str | None = None
@@ -208,6 +215,8 @@ class NewsdiffApp(App[int]):
             self.set_interval(self.watch_interval, self.poll_store)
 
     def on_unmount(self) -> None:
+        if self._extract_pool is not None:
+            self._extract_pool.shutdown(wait=False, cancel_futures=True)
         if self.store is not None:
             with contextlib.suppress(NewsdiffError):
                 self.store.flush()
@@ -357,10 +366,11 @@ class NewsdiffApp(App[int]):
         """Re-read the whole index (after a refresh or another process's writes)."""
         if self.store is None:
             return
+        keep_id = keep_id or self.articles.selected_id  # the cursor's article, before rows change
         gc.unfreeze()  # let the documents being replaced be collected
         with long_lived_allocations():
             self.rows.replace_all(self.store.index_docs())
-        self.articles.reload(keep_id=keep_id or self.article_id)
+        self.articles.reload(keep_id=keep_id)
         self.update_header()
         self.update_view_status()
 
@@ -569,51 +579,63 @@ class NewsdiffApp(App[int]):
             self.start_refresh([article], "selected article")
 
     def action_refresh_due(self) -> None:
+        """Read the feeds, then check every due article (what ``newsdiff-tui fetch`` does)."""
         if self.store is None:
             return
-        try:
-            from newsdiff_tui.tracker import due_articles
-        except ImportError:
-            self.notify("Refresh is not available in this build", severity="error")
-            return
-        due = list(due_articles(self.store, self.clock()))
-        if not due:
+        from newsdiff_tui.feeds import load_feeds
+        from newsdiff_tui.tracker import due_articles
+
+        if not due_articles(self.store, self.clock()) and not load_feeds(self.store):
             self.notify("No article is due for a check", timeout=3)
             return
-        self.start_refresh(due, "due articles")
+        self.start_refresh(None, "due articles")
 
-    def start_refresh(self, articles: Sequence[Article], label: str) -> None:
+    def start_refresh(self, articles: Sequence[Article] | None, label: str) -> None:
+        """Check ``articles`` in a worker; None runs the feeds and every due article."""
         if self.refreshing:
             self.notify("A refresh is already running", severity="warning", timeout=3)
             return
         self.refreshing = True
         self._failures_noticed = 0
-        self.say(f"Checking {len(articles)} {label}…")
-        self.refresh_worker(list(articles))
+        count = "" if articles is None else f"{len(articles)} "
+        self.say(f"Checking {count}{label}…")
+        self.refresh_worker(None if articles is None else list(articles))
+
+    def _refresh_options(self) -> CheckOptions:
+        """The tracker options, extracting in one process pool kept for the app's lifetime
+        (starting a pool costs ~0.5 s, too much to pay on every refresh)."""
+        from newsdiff_tui.tracker import CheckOptions, make_extract_pool
+
+        if self.check_options is not None:
+            return self.check_options
+        if self._extract_pool is None:
+            self._extract_pool = make_extract_pool()
+        return CheckOptions(executor=self._extract_pool)
 
     @work(exclusive=True, exit_on_error=False, group="refresh")
-    async def refresh_worker(self, articles: list[Article]) -> None:
-        """Check ``articles`` through the tracker; progress comes back as messages."""
-        from newsdiff_tui.tracker import check_articles
+    async def refresh_worker(self, articles: list[Article] | None) -> None:
+        """Check ``articles`` (or the feeds and due articles) through the tracker; progress
+        comes back as messages."""
+        from newsdiff_tui.tracker import check_articles, fetch_run
 
-        total = len(articles)
         started = 0
         done = 0
 
-        def on_event(event: Any) -> None:
+        def on_event(event: CheckEvent) -> None:
             nonlocal started, done
             label = self._label_for(event)
             if event.state == "checking":
                 started += 1
-                self.post_message(self.CheckProgress(started, total, label, event.article_id))
+                self.post_message(self.CheckProgress(started, event.total, label, event.article_id))
             else:
                 done += 1
-                self.post_message(self.ArticleChecked(event, done, total))
+                self.post_message(self.ArticleChecked(event, done, event.total))
 
-        kwargs: dict[str, Any] = {"on_event": on_event}
-        if self.check_options is not None:
-            kwargs["options"] = self.check_options
-        summary = await check_articles(self.store, articles, **kwargs)
+        options = self._refresh_options()
+        if articles is None:
+            _, summary = await fetch_run(self.store, options=options, on_event=on_event)
+        else:
+            summary = await check_articles(self.store, articles, options=options, on_event=on_event)
         self.post_message(self.RefreshFinished(summary))
 
     def _label_for(self, event: Any) -> str:
@@ -652,13 +674,16 @@ class NewsdiffApp(App[int]):
                     markup=False,
                 )
         if self.store is not None and state in ("changed", "failed", "unchanged"):
+            # The cursor's article, not self.article_id: a key press may have moved the cursor
+            # while its Highlighted message is still queued.
+            keep = self.articles.selected_id
             try:
                 self.rows.upsert(article_to_doc(self.store.article(event.article_id)))
             except NewsdiffError:
                 return
-            self.articles.reload(keep_id=self.article_id)
-            if state == "changed" and event.article_id == self.article_id:
-                self.select_article(self.article_id)
+            self.articles.reload(keep_id=keep)
+            if state == "changed" and event.article_id == keep == self.article_id:
+                self.select_article(keep)
 
     def on_newsdiff_app_refresh_finished(self, message: RefreshFinished) -> None:
         self.refreshing = False
