@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from newsdiff_tui.cli import main
+from newsdiff_tui.model import ArticleText, CheckState
 from newsdiff_tui.store import Store
 
 SEED = (
@@ -309,3 +310,28 @@ def test_a_read_only_data_dir(shared_tmp: Path) -> None:
     assert listing.returncode == 0, listing.stderr
     assert json.loads(listing.stdout)["url"] == "https://example.com/already-here"
     assert files_of(root) == before
+
+
+def test_list_shows_the_last_error_and_strips_escape_codes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = tmp_path / "cache"
+    with Store(root) as store:
+        article = store.add_article("https://example.com/evil")
+        store.add_version(article.id, ArticleText(title="Evil \x1b]0;pwned\x07title\x1b[31m"))
+        store.record_check(
+            article.id, CheckState(last_error="HTTP 500 \x1b[2J Internal", failures=3, checks=4)
+        )
+    code, out, _ = run(capsys, "--db", str(root), "list")
+    assert code == 0
+    assert "\x1b" not in out and "\x07" not in out
+    assert "Evil title" in out
+    assert "3 failed checks in a row: HTTP 500" in out
+
+
+def test_list_of_an_empty_cache_says_how_to_add(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(capsys, "--db", str(tmp_path / "empty"), "list")
+    assert code == 0 and out == ""
+    assert "newsdiff-tui add URL" in err

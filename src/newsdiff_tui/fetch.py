@@ -117,9 +117,10 @@ def url_problem(url: str) -> str | None:
         parts = urlsplit(url)
     except ValueError as exc:
         return f"not a valid URL: {exc}"
+    if not parts.scheme:
+        return f"not a URL (expected http:// or https://…): {url}"
     if parts.scheme.lower() not in {"http", "https"}:
-        scheme = parts.scheme or "no scheme"
-        return f"only http and https URLs can be fetched, not {scheme} ({url})"
+        return f"only http and https URLs can be fetched, not {parts.scheme}: {url}"
     if not parts.hostname:
         return f"URL has no host: {url}"
     return None

@@ -11,6 +11,7 @@ from newsdiff_tui.errors import NewsdiffError
 from newsdiff_tui.history import apply_history, parse_history
 from newsdiff_tui.storage import decode_json
 from newsdiff_tui.store import article_to_doc
+from newsdiff_tui.textnorm import strip_control
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -72,18 +73,27 @@ def run_import(args: argparse.Namespace) -> int:
 
 def run_list(args: argparse.Namespace) -> int:
     with open_store(args) as store:
-        for article in store.articles():
+        articles = store.articles()
+        if not articles and not args.json:
+            warn(f"no articles in {store.root} yet: `newsdiff-tui add URL` tracks one")
+        for article in articles:
             doc = article_to_doc(article)
             if args.json:
                 doc.pop("check", None)
                 doc.pop("feed_url", None)
                 print(json.dumps(doc, ensure_ascii=False))
-            else:
-                changed = (doc["last_changed"] or "-")[:16].replace("T", " ")
-                print(
-                    f"{article.id}  {article.source:<12.12} {article.version_count:>3}v  "
-                    f"{changed:<16}  {article.title or article.url}"
-                )
+                continue
+            changed = (doc["last_changed"] or "-")[:16].replace("T", " ")
+            # Titles and errors come from the web: no escape sequence may reach the terminal.
+            title = strip_control(article.title or article.url)
+            print(
+                f"{article.id}  {strip_control(article.source):<12.12} "
+                f"{article.version_count:>3}v  {changed:<16}  {title}"
+            )
+            check = article.check
+            if check.last_error:
+                runs = f"{check.failures} failed check{'s' if check.failures != 1 else ''} in a row"
+                print(f"{'':18}! {runs}: {strip_control(check.last_error)}")
     return 0
 
 
