@@ -118,9 +118,9 @@ def test_collapse_reason() -> None:
     assert "no article text" in (collapse_reason(ArticleText("T")) or "")
     assert "only 3 words" in (collapse_reason(ArticleText("T", paragraphs=("a b c",))) or "")
     shrunk = ArticleText("T", paragraphs=("word " * 60,))
-    assert "collapsed to 60 words from 200" in (collapse_reason(shrunk, long) or "")
+    assert "collapsed to 60 words from 200" in (collapse_reason(shrunk, long.word_count) or "")
     edited = ArticleText("T", paragraphs=tuple(["word " * 50] * 3))
-    assert collapse_reason(edited, long) is None  # a paragraph cut is an edit
+    assert collapse_reason(edited, long.word_count) is None  # a paragraph cut is an edit
 
 
 def test_consent_wall_page_is_a_problem() -> None:

@@ -413,22 +413,23 @@ def extract(html: str | bytes, url: str | None = None) -> ArticleText:
     return ArticleText(title=title, byline=byline, published=published, paragraphs=tuple(kept))
 
 
-def collapse_reason(text: ArticleText, previous: ArticleText | None = None) -> str | None:
+def collapse_reason(text: ArticleText, previous_words: int | None = None) -> str | None:
     """Why an extraction is not a real version (a wall or error page), or None if it is.
 
     No paragraphs, a first version under ``MIN_WORDS`` words, or a text that shrank below
-    ``COLLAPSE_RATIO`` of a previous version of at least ``COLLAPSE_FLOOR`` words.
+    ``COLLAPSE_RATIO`` of a previous version of at least ``COLLAPSE_FLOOR`` words
+    (``previous_words``: the latest stored version's word count; None for a first version).
     """
     words = text.word_count
     if not text.paragraphs:
         return "no article text found on the page (a paywall, consent wall or error page?)"
-    if previous is None:
+    if previous_words is None:
         if words < MIN_WORDS:
             return (
                 f"only {words} words of article text found (a paywall, consent wall or error page?)"
             )
         return None
-    before = previous.word_count
+    before = previous_words
     if before >= COLLAPSE_FLOOR and words < before * COLLAPSE_RATIO:
         return (
             f"article text collapsed to {words} words from {before} "

@@ -83,3 +83,4 @@ class Article:
     version_count: int = 0
     check: CheckState = field(default_factory=CheckState)
     feed_url: str | None = None  # the feed it was discovered from, if any
+    word_count: int = 0  # words in the latest version, to spot a collapsed extraction

@@ -207,6 +207,7 @@ def article_to_doc(article: Article) -> dict[str, Any]:
         "last_changed": to_iso(article.last_changed),
         "versions": article.version_count,
         "feed_url": article.feed_url,
+        "words": article.word_count,
         "check": _check_to_doc(article.check),
     }
 
@@ -224,6 +225,7 @@ def article_from_doc(doc: dict[str, Any]) -> Article:
             "last_changed": _ts(doc.get("last_changed")),
             "version_count": int(doc.get("versions") or 0),
             "feed_url": doc.get("feed_url"),
+            "word_count": int(doc.get("words") or 0),
             "check": _check_from_doc(doc.get("check")),
         },
     )
@@ -750,6 +752,7 @@ class Store:
         doc["title"] = versions[-1]["title"] if versions else meta.get("title", "")
         if versions:
             doc["last_changed"] = versions[-1]["fetched_at"]
+            doc["words"] = sum(len(p.split()) for p in versions[-1].get("paragraphs") or ())
         return doc
 
     def db(self, article_id: str) -> TinyDB:

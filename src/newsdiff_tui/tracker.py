@@ -266,11 +266,7 @@ class _Run:
             await self._fail(article, message, result)
             self.emit(article, index, "failed", message)
             return
-        latest = None
-        if has_versions:
-            versions = await self.write(self.store.versions, article.id)
-            latest = versions[-1].text if versions else None
-        reason = collapse_reason(text, latest)
+        reason = collapse_reason(text, article.word_count if has_versions else None)
         if reason is not None:
             await self._fail(article, reason, result)
             self.emit(article, index, "failed", reason)

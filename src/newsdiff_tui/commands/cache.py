@@ -79,8 +79,8 @@ def run_list(args: argparse.Namespace) -> int:
         for article in articles:
             doc = article_to_doc(article)
             if args.json:
-                doc.pop("check", None)
-                doc.pop("feed_url", None)
+                for internal in ("check", "feed_url", "words"):
+                    doc.pop(internal, None)
                 print(json.dumps(doc, ensure_ascii=False))
                 continue
             changed = (doc["last_changed"] or "-")[:16].replace("T", " ")
