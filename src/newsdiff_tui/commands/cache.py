@@ -11,7 +11,7 @@ from newsdiff_tui.errors import NewsdiffError
 from newsdiff_tui.history import apply_history, parse_history
 from newsdiff_tui.storage import decode_json
 from newsdiff_tui.store import article_to_doc
-from newsdiff_tui.textnorm import strip_control
+from newsdiff_tui.textnorm import display_safe
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -85,15 +85,15 @@ def run_list(args: argparse.Namespace) -> int:
                 continue
             changed = (doc["last_changed"] or "-")[:16].replace("T", " ")
             # Titles and errors come from the web: no escape sequence may reach the terminal.
-            title = strip_control(article.title or article.url)
+            title = display_safe(article.title or article.url)
             print(
-                f"{article.id}  {strip_control(article.source):<12.12} "
+                f"{article.id}  {display_safe(article.source):<12.12} "
                 f"{article.version_count:>3}v  {changed:<16}  {title}"
             )
             check = article.check
             if check.last_error:
                 runs = f"{check.failures} failed check{'s' if check.failures != 1 else ''} in a row"
-                print(f"{'':18}! {runs}: {strip_control(check.last_error)}")
+                print(f"{'':18}! {runs}: {display_safe(check.last_error)}")
     return 0
 
 
