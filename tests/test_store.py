@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from tinydb import Query
 
 import newsdiff_tui.store as store_mod
 from newsdiff_tui.errors import AmbiguousError, CacheError, NotFoundError
@@ -673,3 +674,12 @@ def test_add_version_records_the_check_in_the_same_write(store: Store) -> None:
     assert store.add_version(article.id, text, check=again) is None  # unchanged text
     assert store.article(article.id).check == again  # but the check is still recorded
     assert len(store.versions(article.id)) == 1
+
+
+def test_a_shard_is_a_real_tinydb_file(seeded_store: Store) -> None:
+    """The per-article files are TinyDB databases: ad-hoc queries work on them as they are."""
+    article = seeded_store.articles()[0]
+    db = seeded_store.db(article.id)
+    inserted = db.table("versions").search(Query().number == 1)
+    assert [doc["paragraphs"][6] for doc in inserted] == ["“We did not compromise,” he said."]
+    assert db.table("article").all()[0]["url"] == article.url

@@ -931,11 +931,3 @@ def _is_boring(old: ArticleText, new: ArticleText) -> bool:
     return len(before) == len(after) and all(
         a == b or boring_key(a) == boring_key(b) for a, b in zip(before, after, strict=True)
     )
-
-
-def parse_timestamp(value: str) -> datetime:
-    """Parse a timestamp from an import file, with a clear error."""
-    moment = from_iso(value)
-    if moment is None:
-        raise ValueError("missing timestamp")
-    return moment
