@@ -313,7 +313,9 @@ class Store:
         meta = read_json_file(meta_path)
         if meta is None:
             if not self._create:
-                raise CacheError(f"no cache at {self.root}")
+                raise CacheError(
+                    f"no cache at {self.root} (`newsdiff-tui add URL` or `import FILE` makes one)"
+                )
             try:
                 self.root.mkdir(parents=True, exist_ok=True)
             except OSError as exc:

@@ -15,7 +15,7 @@ from newsdiff_tui.commands.common import open_store
 from newsdiff_tui.errors import NewsdiffError
 from newsdiff_tui.export import ExportError, export_article, render
 from newsdiff_tui.model import Article
-from newsdiff_tui.store import Store, default_root
+from newsdiff_tui.store import Store
 from newsdiff_tui.timeutil import from_iso
 
 
@@ -23,13 +23,10 @@ def run_export(args: argparse.Namespace) -> int:
     """Export one article to stdout or ``-o FILE``, or every article into the ``-o`` directory."""
     everything = args.export.strip() == "all"
     _check_options(args, everything)
-    root = default_root(args.db)
-    if not (root / "meta.json").exists():
-        raise NewsdiffError(f"no cache at {root}: nothing to export (add or import articles first)")
     with open_store(args, create=False) as store:
         if not len(store):
             raise NewsdiffError(
-                f"the cache at {root} holds no articles: nothing to export "
+                f"the cache at {store.root} holds no articles: nothing to export "
                 "(add one with `newsdiff-tui add URL` or `newsdiff-tui import FILE`)"
             )
         if everything:
