@@ -30,7 +30,8 @@ from pathlib import Path
 
 from newsdiff_tui.model import ArticleText, Version
 from newsdiff_tui.storage import atomic_write_json
-from newsdiff_tui.store import Store, article_id_for, shard_document
+from newsdiff_tui.store import Store, shard_document
+from newsdiff_tui.urls import article_id_for
 
 VERSIONS = 5
 SOURCES = ["nytimes", "bbc", "guardian", "reuters", "apnews", "washingtonpost", "lemonde"]

@@ -37,12 +37,13 @@ from typing import Any
 from textual import events
 
 from newsdiff_tui.model import ArticleText
-from newsdiff_tui.store import Store, article_id_for, source_for
+from newsdiff_tui.store import Store
 from newsdiff_tui.timeutil import to_iso
 from newsdiff_tui.tui.app import NewsdiffApp, make_app
 from newsdiff_tui.tui.widgets.article_list import ArticleList
 from newsdiff_tui.tui.widgets.diff_view import DiffView
 from newsdiff_tui.tui.widgets.timeline import VersionTimeline
+from newsdiff_tui.urls import article_id_for, source_for
 
 SMALL, LARGE = 10, 20_000
 _APP_STARTED = [0.0]  # wall-clock moments of the last run, for the launch figure

@@ -29,7 +29,11 @@ def test_add_validates_and_cleans_urls(capsys: pytest.CaptureFixture[str]) -> No
     code, out, _ = run(capsys, "add", "https://news.example/a?id=1")
     assert code == 0 and "already tracked" in out
     code, _, err = run(capsys, "add", "file:///etc/passwd")
-    assert code == 2 and "only http and https" in err
+    assert code == 2 and "only http:// or https://" in err
+    code, _, err = run(capsys, "add", "http://exa mple.com/x")
+    assert code == 2 and "spaces" in err
+    code, _, err = run(capsys, "add", "https://news.example/x\x1b]0;owned\x07y.html")
+    assert code == 2 and "control characters" in err and "\x1b" not in err
     with Store(default_root()) as store:
         assert [a.url for a in store.articles()] == ["https://news.example/a?id=1"]
 

@@ -22,11 +22,10 @@ from newsdiff_tui.model import Article, ArticleText, CheckState
 from newsdiff_tui.store import (
     Store,
     article_from_doc,
-    article_id_for,
     article_to_doc,
     default_root,
-    source_for,
 )
+from newsdiff_tui.urls import article_id_for
 
 T0 = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
 URL = "https://www.example.com/2024/05/01/story.html"
@@ -181,12 +180,6 @@ def test_article_doc_round_trip() -> None:
     assert article.last_changed == datetime(2024, 5, 1, 10, tzinfo=UTC)
     assert article.check.last_checked == datetime(2024, 5, 1, 9, tzinfo=UTC)
     assert article_from_doc(article_to_doc(article)) == article
-
-
-def test_source_for_common_hosts() -> None:
-    assert source_for("https://www.nytimes.com/x") == "nytimes"
-    assert source_for("https://www.bbc.co.uk/news/1") == "bbc"
-    assert source_for("https://edition.cnn.com/a") == "cnn"
 
 
 # ----- the index: journal, compaction, self-healing, other processes ---------------------

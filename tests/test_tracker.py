@@ -170,7 +170,7 @@ def _failure_setups(server: LocalServer, seed: dict, port: int) -> dict[str, tup
             ),
             "unknown charset 'x-klingon'",
         ),
-        "file-url": ("file:///etc/passwd", "only http and https"),
+        "file-url": ("file:///etc/passwd", "only http:// or https://"),
         "unreachable": (f"http://127.0.0.1:{port}/story", "cannot connect"),
         "server-error": (server.route("/broken", Reply(status=503)), "HTTP 503"),
         "not-found": (server.route("/gone", Reply(status=404)), "HTTP 404"),

@@ -28,7 +28,7 @@ from textual.widgets import Input
 from newsdiff_tui.store import Store
 from newsdiff_tui.tui import keys
 from newsdiff_tui.tui.app import NewsdiffApp, run_app
-from newsdiff_tui.tui.screens.dialogs import AddUrlDialog, ConfirmDialog, url_problem
+from newsdiff_tui.tui.screens.dialogs import AddUrlDialog, ConfirmDialog
 from newsdiff_tui.tui.screens.error import CacheErrorScreen
 from newsdiff_tui.tui.screens.help import HelpScreen
 
@@ -331,22 +331,6 @@ async def test_d_deletes_only_after_confirmation(newsroom) -> None:
         assert ids["storm"] not in {a.id for a in Store(root).articles()}
         assert app.header.summary.startswith("2 articles")
         assert app.article_id == ids["seed"]
-
-
-@pytest.mark.parametrize(
-    ("url", "problem"),
-    [
-        ("", "Enter a URL"),
-        ("ftp://example.com/a", "http:// or https://"),
-        ("https:///nohost", "no host"),
-        ("https://exa mple.com", "spaces"),
-        ("example.com/story", "http:// or https://"),
-        ("https://example.com/story?id=1", None),
-    ],
-)
-def test_url_validation(url: str, problem: str | None) -> None:
-    found = url_problem(url)
-    assert (found is None) if problem is None else (problem in (found or ""))
 
 
 async def test_a_adds_a_url_through_a_validating_dialog(

@@ -14,10 +14,11 @@ from pathlib import Path
 from newsdiff_tui.fetch import FetchOptions
 from newsdiff_tui.history import load_history
 from newsdiff_tui.model import ArticleText
-from newsdiff_tui.store import Store, article_id_for
+from newsdiff_tui.store import Store
 from newsdiff_tui.tracker import CheckOptions
 from newsdiff_tui.tui.app import NewsdiffApp, make_app
 from newsdiff_tui.tui.widgets.lineview import LineView
+from newsdiff_tui.urls import article_id_for
 
 NOW = datetime(2019, 11, 22, 12, 0, tzinfo=UTC)
 SIZE = (120, 36)

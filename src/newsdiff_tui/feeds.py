@@ -13,19 +13,19 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import urljoin
 
 from newsdiff_tui.errors import NewsdiffError, NotFoundError
-from newsdiff_tui.fetch import Fetcher, FetchOptions, url_problem
+from newsdiff_tui.fetch import Fetcher, FetchOptions
 from newsdiff_tui.model import Article
-from newsdiff_tui.store import AtomicJSONStorage, Store, article_id_for
+from newsdiff_tui.store import AtomicJSONStorage, Store
 from newsdiff_tui.timeutil import from_iso, to_iso, utcnow
+from newsdiff_tui.urls import article_id_for, clean_url, url_problem
 
 __all__ = [
     "DiscoverySummary",
     "Feed",
     "add_feed",
-    "clean_url",
     "discover_from_feeds",
     "load_feeds",
     "parse_feed",
@@ -33,50 +33,6 @@ __all__ = [
 ]
 
 FEEDS_FILE = "feeds.json"
-
-_TRACKING_PARAMS = {
-    "fbclid",
-    "gclid",
-    "dclid",
-    "gbraid",
-    "wbraid",
-    "msclkid",
-    "mc_cid",
-    "mc_eid",
-    "igshid",
-    "yclid",
-    "_ga",
-    "_gl",
-    "ocid",
-    "cmpid",
-    "smid",
-    "smtyp",
-    "at_medium",
-    "at_campaign",
-    "mkt_tok",
-    "_hsenc",
-    "_hsmi",
-    "vero_id",
-    "oly_enc_id",
-    "oly_anon_id",
-    "rb_clickid",
-    "s_kwcid",
-    "__twitter_impression",
-}
-
-
-def clean_url(url: str) -> str:
-    """``url`` without tracking parameters (``utm_*``, ``fbclid``, ``gclid``, ...) or fragment;
-    scheme and host lower-cased. Other parameters keep their order."""
-    parts = urlsplit(url.strip())
-    query = [
-        (key, value)
-        for key, value in parse_qsl(parts.query, keep_blank_values=True)
-        if not key.lower().startswith("utm_") and key.lower() not in _TRACKING_PARAMS
-    ]
-    return urlunsplit(
-        (parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", urlencode(query), "")
-    )
 
 
 @dataclass(frozen=True)

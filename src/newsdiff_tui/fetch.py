@@ -37,13 +37,13 @@ import httpx
 
 from newsdiff_tui import __version__
 from newsdiff_tui.extract import CharsetError, decode_html
+from newsdiff_tui.urls import url_problem
 
 __all__ = [
     "USER_AGENT",
     "FetchOptions",
     "FetchResult",
     "Fetcher",
-    "url_problem",
 ]
 
 USER_AGENT = f"newsdiff-tui/{__version__} (+https://github.com/newsdiff-tui/newsdiff-tui)"
@@ -109,21 +109,6 @@ class FetchResult:
 def _ssl_context() -> ssl.SSLContext:
     """One verifying TLS context per process (building one loads the CA bundle: ~65 ms)."""
     return ssl.create_default_context(cafile=certifi.where())
-
-
-def url_problem(url: str) -> str | None:
-    """Why ``url`` cannot be fetched (not http/https, no host), or None if it can."""
-    try:
-        parts = urlsplit(url)
-    except ValueError as exc:
-        return f"not a valid URL: {exc}"
-    if not parts.scheme:
-        return f"not a URL (expected http:// or https://…): {url}"
-    if parts.scheme.lower() not in {"http", "https"}:
-        return f"only http and https URLs can be fetched, not {parts.scheme}: {url}"
-    if not parts.hostname:
-        return f"URL has no host: {url}"
-    return None
 
 
 class _Retry(Exception):

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -27,7 +26,6 @@ from dataclasses import MISSING, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 from tinydb import TinyDB
 
@@ -42,6 +40,7 @@ from newsdiff_tui.storage import (
 )
 from newsdiff_tui.textnorm import boring_key
 from newsdiff_tui.timeutil import from_iso, to_iso, utcnow
+from newsdiff_tui.urls import article_id_for, source_for
 
 __all__ = [
     "APP_NAME",
@@ -50,12 +49,10 @@ __all__ = [
     "DoctorReport",
     "Store",
     "article_from_doc",
-    "article_id_for",
     "article_to_doc",
     "atomic_write_json",
     "default_root",
     "shard_document",
-    "source_for",
 ]
 
 _T = TypeVar("_T")
@@ -83,22 +80,6 @@ def default_root(db: str | os.PathLike[str] | None = None) -> Path:
     from platformdirs import user_data_dir
 
     return Path(user_data_dir(APP_NAME))
-
-
-def article_id_for(url: str) -> str:
-    """A stable id for a URL: 16 hex characters of its SHA-256."""
-    return hashlib.sha256(url.strip().encode("utf-8")).hexdigest()[:16]
-
-
-def source_for(url: str) -> str:
-    """A short source name from a URL's host: ``www.nytimes.com`` -> ``nytimes``."""
-    host = (urlsplit(url).hostname or "").lower()
-    parts = [p for p in host.split(".") if p not in {"www", "m", "amp", "edition", "mobile"}]
-    if len(parts) >= 3 and parts[-2] in {"co", "com", "org", "net", "gov", "ac"}:
-        return parts[-3]
-    if len(parts) >= 2:
-        return parts[-2]
-    return parts[0] if parts else "unknown"
 
 
 def _ts(text: str | None) -> datetime | None:

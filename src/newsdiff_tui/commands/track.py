@@ -14,11 +14,12 @@ from typing import TextIO
 from newsdiff_tui.commands.common import open_store, warn
 from newsdiff_tui.errors import NewsdiffError
 from newsdiff_tui.extract import CharsetError, collapse_reason, decode_html, extract
-from newsdiff_tui.feeds import add_feed, clean_url, load_feeds, remove_feed
-from newsdiff_tui.fetch import Fetcher, FetchOptions, url_problem
+from newsdiff_tui.feeds import add_feed, load_feeds, remove_feed
+from newsdiff_tui.fetch import Fetcher, FetchOptions
 from newsdiff_tui.model import ArticleText
 from newsdiff_tui.textnorm import display_safe
 from newsdiff_tui.tracker import CheckEvent, CheckOptions, fetch_run
+from newsdiff_tui.urls import clean_url, url_problem
 
 EXIT_OFFLINE = 1
 

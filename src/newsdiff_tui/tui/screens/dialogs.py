@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import ClassVar
-from urllib.parse import urlsplit
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -13,24 +12,7 @@ from textual.screen import ModalScreen
 from textual.validation import ValidationResult, Validator
 from textual.widgets import Button, Input, Static
 
-
-def url_problem(url: str) -> str | None:
-    """Why ``url`` cannot be tracked, or None when it is an http(s) URL with a host."""
-    url = url.strip()
-    if not url:
-        return "Enter a URL"
-    if any(ch.isspace() for ch in url):
-        return "A URL cannot contain spaces"
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname
-    except ValueError as exc:
-        return f"Not a URL: {exc}"
-    if parts.scheme not in ("http", "https"):
-        return "The URL must start with http:// or https://"
-    if not host:
-        return "The URL has no host"
-    return None
+from newsdiff_tui.urls import url_problem
 
 
 class HttpUrl(Validator):
