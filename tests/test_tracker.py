@@ -360,3 +360,41 @@ async def test_a_dead_extraction_worker_fails_its_pages_not_the_run(
     assert len(made) == 2  # replaced once, however many jobs saw it broken
     summary = await check_articles(store, [store.article(a.id) for a in articles], options=options)
     assert summary.failed == 0
+
+
+POOL_UNDER_TEXTUAL = """
+import io, sys
+from newsdiff_tui.tracker import _extract_job, make_extract_pool
+
+
+class TextualStderr(io.StringIO):
+    # What Textual puts in sys.stderr while an app runs: no file descriptor.
+    def fileno(self) -> int:
+        return -1
+
+
+if __name__ == "__main__":
+    real = sys.stderr
+    sys.stderr = TextualStderr()
+    pool = make_extract_pool(2)
+    page = "<html><title>T</title><body><article><p>{body}</p></article></body></html>"
+    text = pool.submit(_extract_job, page, "http://127.0.0.1/a").result(timeout=60)
+    pool.shutdown()
+    sys.stderr = real
+    print(text.title)
+"""
+
+
+def test_the_pool_starts_when_stderr_has_no_file_descriptor(tmp_path) -> None:
+    """Textual's stderr has fileno() -1; multiprocessing's helpers used to fail to start."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "pool_under_textual.py"
+    body = "A sentence long enough to be an article paragraph, repeated. " * 20
+    script.write_text(POOL_UNDER_TEXTUAL.replace("{body}", body), encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "T"

@@ -19,9 +19,12 @@ import contextlib
 import functools
 import hashlib
 import multiprocessing
+import multiprocessing.forkserver
 import os
+import signal
+import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -127,7 +130,8 @@ def make_extract_pool(workers: int | None = None) -> ProcessPoolExecutor:
     Workers fork from a forkserver that has imported the extractor once, so they start fast
     and never inherit a threaded parent's state (the TUI runs workers in threads). As with any
     non-fork start method, a script using it must guard its entry point with
-    ``if __name__ == "__main__":`` (workers import the main module).
+    ``if __name__ == "__main__":`` (workers import the main module). Workers ignore Ctrl+C:
+    the parent decides what an interrupt means and shuts the pool down.
     """
     methods = multiprocessing.get_all_start_methods()
     if "forkserver" in methods:
@@ -135,7 +139,46 @@ def make_extract_pool(workers: int | None = None) -> ProcessPoolExecutor:
         context.set_forkserver_preload(["newsdiff_tui.extract", "trafilatura"])
     else:
         context = multiprocessing.get_context("spawn")
-    return ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1, mp_context=context)
+    with _stderr_with_a_file_descriptor():
+        pool = ProcessPoolExecutor(
+            max_workers=workers or os.cpu_count() or 1,
+            mp_context=context,
+            initializer=_ignore_interrupts,
+        )
+        # Start the helper processes now, while stderr has a descriptor (see below).
+        if context.get_start_method() == "forkserver":
+            multiprocessing.forkserver.ensure_running()
+    return pool
+
+
+@contextlib.contextmanager
+def _stderr_with_a_file_descriptor() -> Iterator[None]:
+    """Point ``sys.stderr`` at the null device while multiprocessing starts its helpers, when
+    the current one has no file descriptor.
+
+    Textual replaces ``sys.stderr`` with an object whose ``fileno()`` is -1; multiprocessing
+    passes ``sys.stderr.fileno()`` to the resource tracker it starts, and -1 makes that start
+    fail with "bad value(s) in fds_to_keep". The null device keeps helper output off the screen.
+    """
+    try:
+        usable = sys.stderr is not None and sys.stderr.fileno() >= 0
+    except (AttributeError, OSError, ValueError):
+        usable = False
+    if usable:
+        yield
+        return
+    saved = sys.stderr
+    with open(os.devnull, "w", encoding="utf-8") as devnull:
+        sys.stderr = devnull
+        try:
+            yield
+        finally:
+            sys.stderr = saved
+
+
+def _ignore_interrupts() -> None:
+    """Pool worker initializer: Ctrl+C reaches the whole process group; only the parent acts."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _extract_job(html: str, url: str) -> ArticleText:
