@@ -60,9 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--format",
         dest="export_format",
-        choices=("markdown", "json", "atom"),
+        choices=("markdown", "json", "atom", "html"),
         default="markdown",
-        help="export format (default: markdown)",
+        help="export format (default: markdown); html with --export all: a static site",
     )
     export.add_argument("--source", help="with --export all: only articles from this source")
     export.add_argument("--since", metavar="DATE", help="with --export all: changed since DATE")

@@ -30,7 +30,7 @@ from newsdiff_tui.store import Store
 from newsdiff_tui.textnorm import strip_control
 from newsdiff_tui.timeutil import humanize_delta, utcnow
 
-FORMATS: dict[str, str] = {"markdown": ".md", "json": ".json", "atom": ".atom"}
+FORMATS: dict[str, str] = {"markdown": ".md", "json": ".json", "atom": ".atom", "html": ".html"}
 ARROW = "→"
 WONT_BE_CHECKED = "won't be checked again"
 
@@ -366,6 +366,10 @@ def render(
         return render_atom(article, versions)
     if fmt == "json":
         return dump_history(article, versions)
+    if fmt == "html":
+        from newsdiff_tui.export_html import render_html  # it builds on this module
+
+        return render_html(article, versions)
     raise ExportError(f"unknown export format {fmt!r} (use one of: {', '.join(FORMATS)})")
 
 

@@ -1,4 +1,4 @@
-"""``newsdiff-tui --export ARTICLE|all``: an article's history as Markdown, JSON or Atom.
+"""``newsdiff-tui --export ARTICLE|all``: an article's history as Markdown, JSON, Atom or HTML.
 
 The options are parsed in ``cli.py``; the rendering and writing are ``newsdiff_tui.export``'s,
 the same code the TUI's ``e`` key runs.
@@ -11,7 +11,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from newsdiff_tui.commands.common import open_store
+from newsdiff_tui.commands.common import open_store, warn
 from newsdiff_tui.errors import NewsdiffError
 from newsdiff_tui.export import ExportError, export_article, render
 from newsdiff_tui.model import Article
@@ -92,6 +92,14 @@ def _export_all(store: Store, args: argparse.Namespace) -> int:
             if value
         )
         raise NewsdiffError(f"no article matches {filters}: nothing exported")
+    if args.export_format == "html":
+        from newsdiff_tui.site import build_site
+
+        report = build_site(store, articles, directory, scope=args.source)
+        for note in report.notes:
+            warn(note)
+        print(report.summary)
+        return 0
     for article in articles:
         path = export_article(
             store,
