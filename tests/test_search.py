@@ -305,7 +305,7 @@ def test_a_missing_index_is_rebuilt(cache: Store) -> None:
     assert found(result) == before
 
 
-@pytest.mark.parametrize("damage", ["garbage", "truncated", "other schema"])
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "other schema", "pages"])
 def test_a_damaged_index_is_rebuilt_and_no_data_is_touched(cache: Store, damage: str) -> None:
     search(cache, "ceasefire")
     path = SearchIndex(cache).path
@@ -314,6 +314,10 @@ def test_a_damaged_index_is_rebuilt_and_no_data_is_touched(cache: Store, damage:
         path.write_bytes(b"not a database at all" * 100)
     elif damage == "truncated":
         path.write_bytes(path.read_bytes()[:5000])
+    elif damage == "pages":  # the schema and meta pages read fine; full-text pages do not
+        with path.open("r+b") as handle:
+            handle.seek(path.stat().st_size // 2)
+            handle.write(b"\xff" * 16384)
     else:
         import sqlite3
 
@@ -419,6 +423,14 @@ def test_doctor_checks_and_rebuilds_the_search_index(
     code, out, _ = run(capsys, "--db", root, "doctor")
     assert code == 2
     assert f"problem: search index is damaged (file is not a database): {path}" in out
+    search(cache, "ceasefire")
+    with path.open("r+b") as handle:  # damage that only a full check finds
+        handle.seek(path.stat().st_size // 2)
+        handle.write(b"\xff" * 16384)
+    code, out, _ = run(capsys, "--db", root, "doctor")
+    assert code == 2
+    problem = next(line for line in out.splitlines() if line.startswith("problem: search index"))
+    assert problem.endswith(f"): {path}") and "\n" not in problem
     code, out, _ = run(capsys, "--db", root, "doctor", "--rebuild-index")
     assert code == 0
     assert f"repaired: rebuilt the damaged search index {path} from {ARTICLES} articles" in out

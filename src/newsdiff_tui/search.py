@@ -101,6 +101,7 @@ class _Damaged(Exception):
     """The index file is not a usable index of our schema (it will be rebuilt)."""
 
 
+@functools.cache
 def fts5_available() -> bool:
     """Whether this Python's SQLite has FTS5 (some minimal builds leave it out)."""
     try:
@@ -288,40 +289,45 @@ class SearchIndex:
                 f"(SQLite {sqlite3.sqlite_version}); install a Python built with FTS5"
             )
         fingerprint = self._fingerprint()
+        seen = self._inode()
         try:
             conn = self._open_checked()
-        except _Damaged as exc:
-            return self._rebuild_if_still(f"damaged ({exc})")
-        if conn is None:
-            return self._rebuild_if_still("missing")
-        with contextlib.closing(conn):
-            if self._meta(conn, "fingerprint") == fingerprint:
-                return None
-        with self._locked(), contextlib.closing(self._connect()) as conn:
-            try:
+            if conn is None:
+                return self._rebuild_unless_replaced(seen, "missing")
+            with contextlib.closing(conn):
+                if self._meta(conn, "fingerprint") == fingerprint:
+                    return None
+            with self._locked(), contextlib.closing(self._connect()) as conn:
                 if self._meta(conn, "fingerprint") != fingerprint:
                     self._update(conn, fingerprint)
-            except sqlite3.DatabaseError as exc:
-                reason = f"damaged ({exc})"
-            else:
-                return None
-        return self._rebuild_if_still(reason)
+        except (_Damaged, sqlite3.DatabaseError) as exc:
+            return self._rebuild_unless_replaced(seen, f"damaged ({exc})")
+        return None
+
+    def _inode(self) -> int | None:
+        """The index file's inode: a rebuild replaces the file, an update keeps it."""
+        try:
+            return self.path.stat().st_ino
+        except FileNotFoundError:
+            return None
 
     @staticmethod
     def _meta(conn: sqlite3.Connection, key: str) -> str | None:
         row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return row[0] if row else None
 
-    def _rebuild_if_still(self, reason: str) -> str | None:
-        """Rebuild under the lock, unless another process has rebuilt it meanwhile."""
+    def _rebuild_unless_replaced(self, seen: int | None, reason: str) -> str | None:
+        """Rebuild under the lock, unless another process put a good index in place since we
+        looked at file ``seen``; returns ``reason`` if this call rebuilt it."""
         with self._locked():
-            try:
-                conn = self._open_checked()
-            except _Damaged:
-                conn = None
-            if conn is not None:
-                conn.close()
-                return None
+            if self._inode() != seen:
+                try:
+                    conn = self._open_checked()
+                except _Damaged:
+                    conn = None
+                if conn is not None:
+                    conn.close()
+                    return None
             self._build()
         return reason
 
@@ -440,10 +446,19 @@ class SearchIndex:
                 f"nothing to search for in {query.words!r}: give a word with letters or digits"
             )
         rebuilt = self.sync()
+        try:
+            hits, total = self._find(terms, query)
+        except sqlite3.DatabaseError as exc:
+            # Damage only a query reaches (the full-text pages): rebuild once and search again.
+            self.rebuild()
+            rebuilt = f"damaged ({exc})"
+            hits, total = self._find(terms, query)
+        return SearchResult(query=query, hits=tuple(hits), total=total, rebuilt=rebuilt)
+
+    def _find(self, terms: list[str], query: SearchQuery) -> tuple[list[SearchHit], int]:
         with contextlib.closing(self._connect()) as conn:
             found = self._versions_with_all(conn, terms)
-            hits, total = self._hits(conn, found, terms, query)
-        return SearchResult(query=query, hits=tuple(hits), total=total, rebuilt=rebuilt)
+            return self._hits(conn, found, terms, query)
 
     @staticmethod
     def _versions_with_all(conn: sqlite3.Connection, terms: list[str]) -> dict[int, set[int]]:
@@ -597,9 +612,11 @@ def check_search_index(store: Store, report: DoctorReport, *, rebuild: bool = Fa
         conn = index._open_checked()
         if conn is not None:
             with contextlib.closing(conn):
-                status = conn.execute("PRAGMA quick_check").fetchone()[0]
+                status = conn.execute("PRAGMA quick_check(1)").fetchone()[0]
                 if status != "ok":
-                    raise _Damaged(status)
+                    # One line for the report: SQLite's first finding past its "*** in ..." header.
+                    lines = [ln for ln in status.splitlines() if not ln.startswith("***")]
+                    raise _Damaged(f"quick_check: {(lines or ['failed'])[0][:120]}")
                 conn.execute("INSERT INTO passages(passages) VALUES ('integrity-check')")
     except (_Damaged, sqlite3.DatabaseError) as exc:
         damaged = True
