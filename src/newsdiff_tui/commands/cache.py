@@ -9,6 +9,7 @@ from pathlib import Path
 from newsdiff_tui.commands.common import EXIT_USAGE, open_store, warn
 from newsdiff_tui.errors import NewsdiffError
 from newsdiff_tui.history import apply_history, parse_history
+from newsdiff_tui.search import check_search_index
 from newsdiff_tui.storage import decode_json
 from newsdiff_tui.store import article_to_doc
 from newsdiff_tui.textnorm import display_safe
@@ -41,7 +42,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--rebuild-index",
         action="store_true",
-        help="rebuild index.json from the per-article shards",
+        help="rebuild index.json (and the search index, if built) from the per-article shards",
     )
     p.set_defaults(handler=run_doctor)
 
@@ -100,6 +101,8 @@ def run_list(args: argparse.Namespace) -> int:
 def run_doctor(args: argparse.Namespace) -> int:
     with open_store(args) as store:
         report = store.doctor(rebuild_index=args.rebuild_index)
+        # Hook: the search index (search.py) is derived too; it checks and rebuilds itself.
+        check_search_index(store, report, rebuild=args.rebuild_index)
     for problem in report.problems:
         print(f"problem: {problem}")
     for repair in report.repaired:

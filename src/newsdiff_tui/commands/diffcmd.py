@@ -105,19 +105,25 @@ def run_diff(args: argparse.Namespace) -> int:
 # ----- loading ------------------------------------------------------------------------------
 
 
+def parse_version_ref(ref: str) -> tuple[str, int] | None:
+    """``ARTICLE@N`` split into the article reference and the version number, else None."""
+    match = _VERSION_REF.match(ref)
+    return (match["article"], int(match["number"])) if match else None
+
+
 def load_side(ref: str, args: argparse.Namespace) -> Side:
     """The text named by ``ref``: a file, else a stored version ``ARTICLE@N``."""
     path = Path(ref)
     if path.is_file():
         return _load_file(path)
-    match = _VERSION_REF.match(ref)
-    if match is None:
+    parsed = parse_version_ref(ref)
+    if parsed is None:
         if path.exists():
             raise NewsdiffError(f"{ref}: is a directory, not a file")
         raise NewsdiffError(f"{ref}: no such file (to name a stored version, use ARTICLE@N)")
     with open_store(args, create=False) as store:
-        article = store.resolve(match["article"])
-        number = int(match["number"])
+        article = store.resolve(parsed[0])
+        number = parsed[1]
         try:
             version = store.version(article.id, number)
         except NotFoundError:
