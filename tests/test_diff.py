@@ -220,6 +220,17 @@ def test_repeated_paragraphs_move_in_turn() -> None:
     _assert_reproduces(result, old, new)
 
 
+def test_a_large_rewrite_still_finds_moves_of_the_very_text() -> None:
+    """Past the bound on fuzzy move search (deleted x inserted pairs), exact moves remain."""
+    olds = [f"Old paragraph {k} about topic {k * 7} with words w{k} v{k} u{k}." for k in range(120)]
+    news = [f"New text {k} on matter {k * 11} using terms x{k} y{k} z{k}." for k in range(120)]
+    old, new = _text(A, B, *olds), _text(*news, B, A)  # A and B swapped: one of them moved
+    result = diff(old, new, timeout=None)
+    assert result.stats.paragraphs_moved == 1
+    assert result.stats.paragraphs_deleted == result.stats.paragraphs_inserted == 120
+    _assert_reproduces(result, old, new)
+
+
 def test_moves_are_found_past_the_deadline_too(seed_data: dict) -> None:
     """Same-text moves cost one hash lookup each, so even a coarse diff reports them."""
     old, new = _text(A, B, C, D), _text(B, C, D, A)

@@ -101,7 +101,7 @@ def test_word_diff_renders_both_sides(old: str, new: str) -> None:
 # Paragraphs long enough to move (git's rule), all different, then shuffled and edited.
 LONG = st.lists(WORDS, min_size=4, max_size=12).map(" ".join)
 long_paragraph = st.tuples(st.integers(0, 10**6), LONG).map(
-    lambda t: f"Item {t[0]} of the story: {t[1]}"
+    lambda t: f"Item {t[0]} of the whole story: {t[1]}"
 )
 
 

@@ -78,6 +78,7 @@ _SMALL = 32  # regions up to this many tokens (both sides) go straight to the bi
 _FEW_EDITS = 6  # D cap of the first, cheap Myers try on a large region
 _LCS_CELLS = 4_000_000  # bound on n * m for the bit-vector LCS of one region (~10 ms)
 _PAIRING_CELLS = 40_000  # bound on the similarity matrix of one unequal-paragraph run
+_MOVE_CELLS = 10_000  # bound on deleted x inserted paragraphs compared in the move search
 _QUICK_KEEP = 0.6  # share of characters kept as common prefix + suffix that means "similar"
 
 
@@ -894,7 +895,8 @@ def _move_candidates(
 
     Same text first (in order, so repeated paragraphs pair up in turn), then among the rest the
     most alike pairs at or above ``MOVE_THRESHOLD``, greedily, each paragraph used once. The
-    similarity search is skipped past the deadline or beyond ``_PAIRING_CELLS`` pairs.
+    similarity search is skipped past the deadline or beyond ``_MOVE_CELLS`` pairs (a rewrite
+    that large gains little from edited moves; moves of the very text are still found).
     """
     pa, pb = paras.pa, paras.pb
     by_text: dict[str, list[int]] = {}
@@ -913,7 +915,7 @@ def _move_candidates(
     if (
         not left_old
         or not left_new
-        or len(left_old) * len(left_new) > _PAIRING_CELLS
+        or len(left_old) * len(left_new) > _MOVE_CELLS
         or deadline.passed()
     ):
         return pairs
