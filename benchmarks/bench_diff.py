@@ -1,12 +1,19 @@
-"""Benchmark: our ``diff`` against difflib and diff-match-patch on the same word tokens.
+"""Benchmark: our ``diff`` against difflib and diff-match-patch on the same word tokens, with
+``git diff --word-diff`` as a C floor.
 
 Run: ``.venv/bin/python benchmarks/bench_diff.py [--repeats N]``. Texts are generated
 deterministically (seeded): Zipf-distributed words in sentences with commas, in paragraphs of
-40-120 words; edits replace, insert or delete runs of 1-3 words. Ours is the full
-``diff(ArticleText, ArticleText)`` call; the peers diff the whole text's word tokens (the keys
-our engine compares: words and punctuation, whitespace left out), as a naive tool would.
-diff-match-patch runs in word mode (each distinct token mapped to one character, its
-``diff_linesToChars`` trick) with its default settings (1 s timeout).
+40-120 words; edits replace, insert or delete runs of 1-3 words; one case also moves paragraphs
+(some of them edited). Ours is the full ``diff(ArticleText, ArticleText)`` call, moved-paragraph
+detection included; the peers diff the whole text's word tokens (the keys our engine compares:
+words and punctuation, whitespace left out), as a naive tool would. diff-match-patch runs in
+word mode (each distinct token mapped to one character, its ``diff_linesToChars`` trick) with
+its default settings (1 s timeout).
+
+``git diff --no-index --word-diff=porcelain`` on the two texts as files (one paragraph a line)
+is a peer to compare with, not a target: it is C, and its time includes starting the process
+(the time of a ``git diff`` of two one-word files is printed as that floor). It is left out of
+``ratio_to_fastest_peer``. Its changed-word count is the words on its ``-``/``+`` lines.
 
 Prints a table, the changed-word comparison of the 2% cases, then as its LAST line a JSON
 object with each case's median times, ``worst_ratio_to_fastest_peer`` and ``max_ours_s``.
@@ -17,12 +24,17 @@ from __future__ import annotations
 import argparse
 import difflib
 import json
+import os
 import random
+import shutil
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from diff_match_patch import diff_match_patch
 
@@ -30,11 +42,12 @@ from newsdiff_tui.diff import count_words, diff, word_keys
 from newsdiff_tui.model import ArticleText
 
 SEED = 20241122
-CASES = [  # (name, words, share of words edited)
-    ("2k words, 2% edited", 2_000, 0.02),
-    ("10k words, 2% edited", 10_000, 0.02),
-    ("50k words, 2% edited", 50_000, 0.02),
-    ("10k words, half rewritten", 10_000, 0.5),
+CASES = [  # (name, words, share of words edited, paragraphs moved)
+    ("2k words, 2% edited", 2_000, 0.02, 0),
+    ("10k words, 2% edited", 10_000, 0.02, 0),
+    ("50k words, 2% edited", 50_000, 0.02, 0),
+    ("10k words, half rewritten", 10_000, 0.5, 0),
+    ("10k words, 2% edited, 8 moved", 10_000, 0.02, 8),
 ]
 
 
@@ -73,8 +86,11 @@ def _sentences(words: list[str], rng: random.Random) -> list[str]:
     return out
 
 
-def make_case(total: int, share: float, seed: int) -> tuple[ArticleText, ArticleText]:
-    """An article of ``total`` words and an edit of it with ``share`` of its words changed."""
+def make_case(
+    total: int, share: float, seed: int, moves: int = 0
+) -> tuple[ArticleText, ArticleText]:
+    """An article of ``total`` words and an edit of it with ``share`` of its words changed and
+    ``moves`` paragraphs moved elsewhere (after the edits, so some moved ones are edited)."""
     rng = random.Random(seed)
     vocab = _vocabulary(rng)
     paragraphs: list[list[str]] = []
@@ -97,6 +113,8 @@ def make_case(total: int, share: float, seed: int) -> tuple[ArticleText, Article
         else:
             p[at : at + span] = _words(rng, vocab, span)
         budget -= span
+    for _ in range(moves):
+        edited.insert(rng.randrange(len(edited)), edited.pop(rng.randrange(len(edited))))
     return (
         ArticleText(title="Benchmark", paragraphs=tuple(" ".join(p) for p in paragraphs)),
         ArticleText(title="Benchmark", paragraphs=tuple(" ".join(p) for p in edited)),
@@ -161,11 +179,38 @@ def with_dmp(old: ArticleText, new: ArticleText) -> int:
     return changed
 
 
+# No user or system git configuration (an external diff tool, a word regex) in the timing.
+_GIT_ENV = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+
+
+class GitWordDiff:
+    """``git diff --no-index --word-diff=porcelain`` on the texts written to two files."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.git = shutil.which("git")
+
+    def files(self, old: ArticleText, new: ArticleText) -> tuple[Path, Path]:
+        a, b = self.folder / "old.txt", self.folder / "new.txt"
+        a.write_text("\n".join(old.paragraphs) + "\n", encoding="utf-8")
+        b.write_text("\n".join(new.paragraphs) + "\n", encoding="utf-8")
+        return a, b
+
+    def __call__(self, a: Path, b: Path) -> int:
+        """Run git on two files; returns the number of words on its -/+ lines."""
+        command = [self.git or "git", "diff", "--no-index", "--no-color"]
+        command += ["--word-diff=porcelain", "--", str(a), str(b)]
+        out = subprocess.run(command, capture_output=True, text=True, env=_GIT_ENV).stdout
+        body = out.split("\n@@", 1)[-1] if "\n@@" in out else ""
+        return sum(count_words(line[1:]) for line in body.splitlines() if line[:1] in ("-", "+"))
+
+
 CONTENDERS: dict[str, Callable[[ArticleText, ArticleText], int]] = {
     "ours": ours,
     "difflib": with_difflib,
     "dmp-words": with_dmp,
 }
+PEERS = ("difflib", "dmp-words")  # the targets' peers; git is a floor, not a target
 
 
 @dataclass
@@ -175,23 +220,32 @@ class Timing:
     changed_words: int
 
 
-def measure(old: ArticleText, new: ArticleText, repeats: int) -> dict[str, Timing]:
+def measure(
+    old: ArticleText, new: ArticleText, repeats: int, git: GitWordDiff | None
+) -> dict[str, Timing]:
     """Median wall time of each contender, runs interleaved so that load from elsewhere on
     the machine falls on all of them alike.
 
     Every contender runs ``repeats`` times (a slow one stops once it has spent 20 s); fast
     ones keep going, still interleaved, up to 40 runs or 1 s each, for a steadier median.
+    git (when there is one) runs on files written before the timing starts.
     """
-    times: dict[str, list[float]] = {label: [] for label in CONTENDERS}
+    contenders: dict[str, Callable[[], int]] = {
+        label: (lambda fn=fn: fn(old, new)) for label, fn in CONTENDERS.items()
+    }
+    if git is not None:
+        a, b = git.files(old, new)
+        contenders["git"] = lambda: git(a, b)
+    times: dict[str, list[float]] = {label: [] for label in contenders}
     changed: dict[str, int] = {}
-    spent = dict.fromkeys(CONTENDERS, 0.0)
+    spent = dict.fromkeys(contenders, 0.0)
     for round_ in range(max(repeats, 40)):
         ran = False
-        for label, fn in CONTENDERS.items():
+        for label, fn in contenders.items():
             if spent[label] > (20.0 if round_ < repeats else 1.0):
                 continue
             started = time.perf_counter()
-            changed[label] = fn(old, new)
+            changed[label] = fn()
             elapsed = time.perf_counter() - started
             times[label].append(elapsed)
             spent[label] += elapsed
@@ -201,6 +255,19 @@ def measure(old: ArticleText, new: ArticleText, repeats: int) -> dict[str, Timin
     return {
         label: Timing(statistics.median(t), len(t), changed[label]) for label, t in times.items()
     }
+
+
+def _git_start(git: GitWordDiff) -> float:
+    """Median time of ``git diff`` on two one-word files: mostly starting the process."""
+    a, b = git.files(
+        ArticleText(title="", paragraphs=("one",)), ArticleText(title="", paragraphs=("two",))
+    )
+    times = []
+    for _ in range(9):
+        started = time.perf_counter()
+        git(a, b)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
 
 
 def main() -> int:
@@ -218,45 +285,73 @@ def main() -> int:
     args = parser.parse_args()
 
     results: dict[str, dict[str, object]] = {}
-    header = f"{'case':<28}{'ours':>10}{'difflib':>10}{'dmp-words':>11}{'ours/fastest':>14}"
-    print(header)
-    print("-" * len(header))
-    worst_ratio = 0.0
-    max_ours = 0.0
-    quality: list[str] = []
-    for k, (name, total, share) in enumerate(CASES):
-        if args.case and k not in args.case:
-            continue
-        old, new = make_case(total, share, SEED + k)
-        timings = measure(old, new, args.repeats)
-        fastest_peer = min(t.median_s for label, t in timings.items() if label != "ours")
-        ratio = timings["ours"].median_s / fastest_peer
-        worst_ratio = max(worst_ratio, ratio)
-        max_ours = max(max_ours, timings["ours"].median_s)
-        print(
-            f"{name:<28}{timings['ours'].median_s * 1000:>8.1f}ms"
-            f"{timings['difflib'].median_s * 1000:>8.0f}ms"
-            f"{timings['dmp-words'].median_s * 1000:>9.0f}ms{ratio:>14.3f}"
-        )
-        results[name] = {
-            "words": total,
-            "edited_share": share,
-            **{f"{label}_s": round(t.median_s, 5) for label, t in timings.items()},
-            **{f"{label}_runs": t.runs for label, t in timings.items()},
-            **{f"{label}_changed_words": t.changed_words for label, t in timings.items()},
-            "ratio_to_fastest_peer": round(ratio, 4),
-        }
-        if share < 0.1:
-            ours_changed = timings["ours"].changed_words
-            limit = timings["difflib"].changed_words * 1.05
-            results[name]["changed_words_within_difflib_plus_5pct"] = ours_changed <= limit
-            quality.append(
-                f"{name:<28} ours marks {ours_changed} words changed, difflib "
-                f"{timings['difflib'].changed_words}, dmp {timings['dmp-words'].changed_words} "
-                f"(limit {limit:.0f}: {'ok' if ours_changed <= limit else 'OVER'})"
+    with tempfile.TemporaryDirectory(prefix="bench_diff_") as folder:
+        git = GitWordDiff(Path(folder)) if shutil.which("git") else None
+        git_start = _git_start(git) if git is not None else None
+        if git_start is None:
+            print("git not found: its column is left out")
+        else:
+            print(
+                f"git diff of two one-word files (process start, the git column's floor): "
+                f"{git_start * 1000:.1f} ms"
             )
+        print()
+        header = (
+            f"{'case':<32}{'ours':>9}{'difflib':>10}{'dmp-words':>11}{'git':>9}"
+            f"{'ours/fastest':>14}{'ours/git':>10}"
+        )
+        print(header)
+        print("-" * len(header))
+        worst_ratio = 0.0
+        max_ours = 0.0
+        quality: list[str] = []
+        for k, (name, total, share, moves) in enumerate(CASES):
+            if args.case and k not in args.case:
+                continue
+            old, new = make_case(total, share, SEED + k, moves)
+            timings = measure(old, new, args.repeats, git)
+            fastest_peer = min(timings[label].median_s for label in PEERS)
+            ratio = timings["ours"].median_s / fastest_peer
+            worst_ratio = max(worst_ratio, ratio)
+            max_ours = max(max_ours, timings["ours"].median_s)
+            git_ms = f"{timings['git'].median_s * 1000:>7.1f}ms" if "git" in timings else " " * 9
+            to_git = (
+                f"{timings['ours'].median_s / timings['git'].median_s:>10.2f}"
+                if "git" in timings
+                else ""
+            )
+            print(
+                f"{name:<32}{timings['ours'].median_s * 1000:>7.1f}ms"
+                f"{timings['difflib'].median_s * 1000:>8.0f}ms"
+                f"{timings['dmp-words'].median_s * 1000:>9.0f}ms{git_ms}{ratio:>14.3f}{to_git}"
+            )
+            results[name] = {
+                "words": total,
+                "edited_share": share,
+                "moved_paragraphs": moves,
+                **{f"{label}_s": round(t.median_s, 5) for label, t in timings.items()},
+                **{f"{label}_runs": t.runs for label, t in timings.items()},
+                **{f"{label}_changed_words": t.changed_words for label, t in timings.items()},
+                "ratio_to_fastest_peer": round(ratio, 4),
+            }
+            if "git" in timings:
+                results[name]["ratio_to_git"] = round(
+                    timings["ours"].median_s / timings["git"].median_s, 4
+                )
+            if share < 0.1:
+                ours_changed = timings["ours"].changed_words
+                limit = timings["difflib"].changed_words * 1.05
+                results[name]["changed_words_within_difflib_plus_5pct"] = ours_changed <= limit
+                quality.append(
+                    f"{name:<32} ours marks {ours_changed} words changed, difflib "
+                    f"{timings['difflib'].changed_words}, dmp "
+                    f"{timings['dmp-words'].changed_words}"
+                    + (f", git {timings['git'].changed_words}" if "git" in timings else "")
+                    + f" (limit {limit:.0f}: {'ok' if ours_changed <= limit else 'OVER'})"
+                )
     print()
-    print("changed words (2% cases; target: ours <= difflib + 5%)")
+    print("changed words (2% cases; target: ours <= difflib + 5%; a moved paragraph is no")
+    print("changed word for ours, a deleted and an inserted one for the peers)")
     for line in quality:
         print("  " + line)
     print()
@@ -265,6 +360,8 @@ def main() -> int:
         "worst_ratio_to_fastest_peer": round(worst_ratio, 4),
         "max_ours_s": round(max_ours, 5),
         "targets": {"worst_ratio_to_fastest_peer": 0.5, "max_ours_s": 0.1},
+        "git_process_start_s": None if git_start is None else round(git_start, 5),
+        "peers_for_ratio": list(PEERS),
         "python": sys.version.split()[0],
     }
     print(json.dumps(summary))

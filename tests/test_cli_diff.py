@@ -30,6 +30,14 @@ def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]
     return code, out, err
 
 
+def _files(tmp_path: Path, old: str, new: str) -> tuple[Path, Path]:
+    """Two plain-text files to compare, ``a.txt`` and ``b.txt``."""
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_text(old, encoding="utf-8")
+    b.write_text(new, encoding="utf-8")
+    return a, b
+
+
 def _article_id(store: Store) -> str:
     return store.articles()[0].id
 
@@ -46,8 +54,9 @@ def test_stored_versions_by_id(
     lines = out.splitlines()
     assert lines[0].startswith(f"--- {article}@0  2019-11-22")
     assert lines[1].startswith(f"+++ {article}@1  2019-11-22")
-    assert "{+a serious rupture between two close American allies+}" in out
-    assert "[-and conveyed their intentions to the Japanese government-]" in out
+    # Spaces only one side has stay inside its marks, so each side reads back exactly.
+    assert "pact {+a serious rupture between two close American allies +}was" in out
+    assert "for now[- and conveyed their intentions to the Japanese government-]." in out
     assert "{+“We did not compromise,” he said.+}" in out
     assert "\x1b[" not in out  # NO_COLOR is set for every test
     assert lines[-1] == (
@@ -158,21 +167,17 @@ def test_file_against_stored_version(
 def test_color_always_uses_ansi_and_never_markers(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    old, new = tmp_path / "a.txt", tmp_path / "b.txt"
-    old.write_text("one two three", encoding="utf-8")
-    new.write_text("one 2 three four", encoding="utf-8")
+    old, new = _files(tmp_path, "one two three", "one 2 three four")
     _, coloured, _ = _run(capsys, "diff", str(old), str(new), "--color", "always")
-    assert "one \x1b[31mtwo\x1b[0m\x1b[32m2\x1b[0m three \x1b[32mfour\x1b[0m" in coloured
+    assert "one \x1b[31mtwo\x1b[0m\x1b[32m2\x1b[0m three\x1b[32m four\x1b[0m" in coloured
     assert "[-" not in coloured
     _, plain, _ = _run(capsys, "diff", str(old), str(new), "--color", "never")
-    assert "one [-two-]{+2+} three {+four+}" in plain
+    assert "one [-two-]{+2+} three{+ four+}" in plain
 
 
 def test_no_color_and_no_terminal_give_markers(tmp_path: Path) -> None:
     """A real process: piped stdout means markers; NO_COLOR wins even with a forced TTY check."""
-    old, new = tmp_path / "a.txt", tmp_path / "b.txt"
-    old.write_text("alpha beta", encoding="utf-8")
-    new.write_text("alpha gamma", encoding="utf-8")
+    old, new = _files(tmp_path, "alpha beta", "alpha gamma")
     env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
     result = subprocess.run(
         [sys.executable, "-m", "newsdiff_tui", "diff", str(old), str(new)],
@@ -185,10 +190,52 @@ def test_no_color_and_no_terminal_give_markers(tmp_path: Path) -> None:
     assert "\x1b[" not in result.stdout
 
 
-def test_render_words_keeps_spaces_outside_markers() -> None:
+def test_render_words_keeps_the_texts_own_spacing() -> None:
+    """Spaces both sides share stay outside the marks, a side's own spaces inside its mark."""
     words = diff_words("a b  c", "a x  c")
     assert render_words(words, color=False) == "a [-b-]{+x+}  c"
     assert render_words(diff_words("a b", "a  b"), color=False) == "a {+ +}b"
+    assert render_words(diff_words("$4.2 billion", "$4.3 billion"), color=False) == (
+        "$4.[-2-]{+3+} billion"
+    )
+    assert render_words(diff_words("a b c", "a c"), color=False) == "a [-b -]c"
+
+
+def test_moves_in_text_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    edited = P1.replace("Tuesday", "Wednesday")
+    old, new = _files(tmp_path, f"{P1}\n\n{P2}\n\n{P3}\n", f"{P2}\n\n{P3}\n\n{edited}\n")
+    code, out, _ = _run(capsys, "diff", str(old), str(new), "--full")
+    assert code == 0
+    blocks = out.split("\n\n")
+    assert blocks[-2] == (
+        "↕ moved from ¶1 to ¶3\n" + P1.replace("Tuesday", "[-Tuesday-]{+Wednesday+}")
+    )
+    assert out.splitlines()[-1] == (
+        "0 modified, 0 inserted, 0 deleted, 1 moved, 2 unchanged paragraph(s); +1 -1 words "
+        "(2% of the text)"
+    )
+    code, out, _ = _run(capsys, "diff", str(old), str(new), "--format", "json")
+    data = json.loads(out)
+    assert [(p["op"], p["old_index"], p["new_index"]) for p in data["paragraphs"]] == [
+        ("equal", 1, 0),
+        ("equal", 2, 1),
+        ("move", 0, 2),
+    ]
+    move = data["paragraphs"][2]
+    assert (move["old"], move["new"]) == (P1, edited)
+    assert [w["op"] for w in move["words"]] == ["equal", "delete", "insert", "equal"]
+    assert data["stats"]["paragraphs_moved"] == 1
+    assert data["stats"]["paragraphs_changed"] == 1
+
+
+def test_web_text_cannot_reach_the_terminal_as_escape_codes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old, new = _files(tmp_path, "Plain words here", "Plain \x1b]0;owned\x07\x1b[2Jwords there")
+    code, out, _ = _run(capsys, "diff", str(old), str(new), "--color", "never")
+    assert code == 0
+    assert "\x1b" not in out
+    assert "Plain words [-here-]{+there+}" in out
 
 
 # ----- errors -------------------------------------------------------------------------------
@@ -247,9 +294,7 @@ def test_directory_and_undecodable_files(
 
 
 def test_exit_code_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
-    a.write_text("same", encoding="utf-8")
-    b.write_text("different", encoding="utf-8")
+    a, b = _files(tmp_path, "same", "different")
     assert _run(capsys, "diff", str(a), str(a), "--exit-code")[0] == 0
     assert _run(capsys, "diff", str(a), str(b), "--exit-code")[0] == 1
     assert _run(capsys, "diff", str(a), str(b))[0] == 0

@@ -6,8 +6,10 @@ import itertools
 import time
 
 import pytest
+from diff_helpers import apply_diff, recover_old
 
 from newsdiff_tui.diff import (
+    MOVE_THRESHOLD,
     PAIR_THRESHOLD,
     ArticleDiff,
     Signature,
@@ -39,18 +41,9 @@ def _changes(words: tuple[WordOp, ...], op: str) -> list[str]:
 
 
 def _assert_reproduces(result: ArticleDiff, old: ArticleText, new: ArticleText) -> None:
-    """Both sides of every paragraph render exactly, and the sides come out in document order."""
-    olds = [p.old for p in result.paragraphs if p.old is not None]
-    news = [p.new for p in result.paragraphs if p.new is not None]
-    assert olds == list(old.paragraphs)
-    assert news == list(new.paragraphs)
-    assert [p.old_index for p in result.paragraphs if p.old is not None] == list(range(len(olds)))
-    assert [p.new_index for p in result.paragraphs if p.new is not None] == list(range(len(news)))
-    for p in result.paragraphs:
-        if p.old is not None:
-            assert render_old(p.words) == p.old
-        if p.new is not None:
-            assert render_new(p.words) == p.new
+    """Applying the operations to the old text gives the new one; the old one reads back."""
+    assert apply_diff(old.paragraphs, result) == list(new.paragraphs)
+    assert recover_old(result) == list(old.paragraphs)
 
 
 # ----- the seed -----------------------------------------------------------------------------
@@ -66,6 +59,7 @@ def test_seed_paragraph_counts_and_second_paragraph(seed_data: dict) -> None:
         stats.paragraphs_inserted,
         stats.paragraphs_deleted,
     ) == (6, 5, 1, 0)
+    assert stats.paragraphs_moved == 0
     assert not result.coarse
     second = result.paragraphs[1]
     assert second.op == "modify"
@@ -132,10 +126,116 @@ def test_edited_paragraph_is_modify_with_word_ops() -> None:
     assert result.stats.words_added == 3
 
 
-def test_moved_paragraph_keeps_both_orders() -> None:
+def _ops(result: ArticleDiff) -> list[tuple[str, int | None, int | None]]:
+    return [(p.op, p.old_index, p.new_index) for p in result.paragraphs]
+
+
+def test_paragraph_moved_from_first_to_last_is_one_move() -> None:
+    old, new = _text(A, B, C, D), _text(B, C, D, A)
+    result = diff(old, new)
+    assert _ops(result) == [("equal", 1, 0), ("equal", 2, 1), ("equal", 3, 2), ("move", 0, 3)]
+    move = result.paragraphs[-1]
+    assert (move.old, move.new, move.words) == (A, A, (WordOp("equal", A),))
+    stats = result.stats
+    assert (stats.paragraphs_moved, stats.paragraphs_inserted, stats.paragraphs_deleted) == (
+        1,
+        0,
+        0,
+    )
+    assert (stats.words_added, stats.words_removed) == (0, 0)
+    assert result.has_changes and stats.paragraphs_changed == 1
+    _assert_reproduces(result, old, new)
+
+
+def test_paragraph_moved_from_last_to_first_is_one_move() -> None:
     old, new = _text(A, B, C, D), _text(D, A, B, C)
     result = diff(old, new)
-    assert [p.op for p in result.paragraphs] == ["insert", "equal", "equal", "equal", "delete"]
+    assert _ops(result) == [("move", 3, 0), ("equal", 0, 1), ("equal", 1, 2), ("equal", 2, 3)]
+    _assert_reproduces(result, old, new)
+
+
+def test_moved_and_edited_paragraph_is_a_move_with_its_word_diff() -> None:
+    edited = A.replace("Tuesday", "Wednesday").replace("next spring", "this summer")
+    old, new = _text(A, B, C, D), _text(B, C, D, edited)
+    result = diff(old, new)
+    assert _ops(result)[-1] == ("move", 0, 3)
+    move = result.paragraphs[-1]
+    assert (move.old, move.new) == (A, edited)
+    assert _changes(move.words, "delete") == ["Tuesday", "next spring"]
+    assert _changes(move.words, "insert") == ["Wednesday", "this summer"]
+    assert (result.stats.words_removed, result.stats.words_added) == (3, 3)
+    assert result.stats.paragraphs_moved == 1
+    assert result.stats.paragraphs_modified == 0
+    _assert_reproduces(result, old, new)
+
+
+def test_swapping_two_paragraphs_is_one_move() -> None:
+    old, new = _text(A, B, C), _text(B, A, C)
+    result = diff(old, new)
+    assert [p.op for p in result.paragraphs].count("move") == 1
+    assert {p.op for p in result.paragraphs} == {"equal", "move"}
+    assert result.stats.paragraphs_moved == 1
+    _assert_reproduces(result, old, new)
+
+
+def test_short_paragraphs_are_not_moves() -> None:
+    """Git's rule: fewer than 20 letters or digits is no move ("Read more" reappearing)."""
+    short = "Read more: sign up today."  # 19 letters and digits
+    assert sum(c.isalnum() for c in short) == 19
+    old, new = _text(short, A, B), _text(A, B, short)
+    result = diff(old, new)
+    assert _ops(result) == [
+        ("delete", 0, None),
+        ("equal", 1, 0),
+        ("equal", 2, 1),
+        ("insert", None, 2),
+    ]
+    longer = short.replace("today", "today 2")  # 20: a move
+    result = diff(_text(longer, A, B), _text(A, B, longer))
+    assert [p.op for p in result.paragraphs] == ["equal", "equal", "move"]
+
+
+def test_the_smallest_set_of_moves_wins() -> None:
+    """B and C edited in place and A moved is one move; A kept and B, C moved would be two."""
+    b2, c2 = B.replace("several", "a dozen"), C.replace("new school", "new stadium")
+    old, new = _text(A, B, C), _text(b2, c2, A)
+    result = diff(old, new)
+    assert _ops(result) == [("modify", 1, 0), ("modify", 2, 1), ("move", 0, 2)]
+    _assert_reproduces(result, old, new)
+
+
+def test_a_rewritten_paragraph_elsewhere_is_no_move() -> None:
+    """Delete + insert when the texts share too little (below MOVE_THRESHOLD)."""
+    half = " ".join(A.split()[:6]) + " but residents want the building kept for the town."
+    assert similarity(Signature(A), Signature(half)) < MOVE_THRESHOLD
+    result = diff(_text(A, B, C), _text(B, C, half))
+    assert [p.op for p in result.paragraphs] == ["delete", "equal", "equal", "insert"]
+
+
+def test_repeated_paragraphs_move_in_turn() -> None:
+    old, new = _text(A, B, A, C), _text(B, C, A, A)
+    result = diff(old, new)
+    assert result.stats.paragraphs_moved + result.stats.paragraphs_equal == 4
+    assert result.stats.paragraphs_inserted == result.stats.paragraphs_deleted == 0
+    _assert_reproduces(result, old, new)
+
+
+def test_a_large_rewrite_still_finds_moves_of_the_very_text() -> None:
+    """Past the bound on fuzzy move search (deleted x inserted pairs), exact moves remain."""
+    olds = [f"Old paragraph {k} about topic {k * 7} with words w{k} v{k} u{k}." for k in range(120)]
+    news = [f"New text {k} on matter {k * 11} using terms x{k} y{k} z{k}." for k in range(120)]
+    old, new = _text(A, B, *olds), _text(*news, B, A)  # A and B swapped: one of them moved
+    result = diff(old, new, timeout=None)
+    assert result.stats.paragraphs_moved == 1
+    assert result.stats.paragraphs_deleted == result.stats.paragraphs_inserted == 120
+    _assert_reproduces(result, old, new)
+
+
+def test_moves_are_found_past_the_deadline_too(seed_data: dict) -> None:
+    """Same-text moves cost one hash lookup each, so even a coarse diff reports them."""
+    old, new = _text(A, B, C, D), _text(B, C, D, A)
+    result = diff(old, new, timeout=0)
+    assert result.stats.paragraphs_moved == 1
     _assert_reproduces(result, old, new)
 
 

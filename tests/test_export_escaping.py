@@ -102,7 +102,8 @@ def _history(text: str) -> tuple[Article, list[Version]]:
     v1 = ArticleText(
         title=text + " updated",
         byline="By " + text,
-        paragraphs=("New start " + text, "Unchanged.", text),
+        # The last paragraph edited too: the text itself reappearing unedited would be a move.
+        paragraphs=("New start " + text, "Unchanged.", text + " end"),
     )
     versions = [
         Version(0, v0, T0, "h0"),

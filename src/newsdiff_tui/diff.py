@@ -19,7 +19,12 @@ Algorithm (each step is cheap before the next, costlier one runs):
    and suffix trimming, anchors on keys unique to both sides (patience, LIS) and Myers on the
    small gaps left; then a semantic cleanup folds a short equality between two replacements
    (a stray "the") into them.
-4. A time budget (``timeout``) bounds the whole call: past it, the remaining work degrades to
+4. Moves: a deleted and an inserted paragraph with the same text, or alike enough
+   (``MOVE_THRESHOLD``), both of at least ``MOVE_MIN_ALNUM`` letters or digits (git's rule for
+   moved lines), are candidates. The longest increasing run of all matched pairs (alignment
+   pairs and candidates) stays in place; every other matched pair is a ``move``, which gives
+   the smallest set of moves. Without candidates (the usual case) this costs one scan.
+5. A time budget (``timeout``) bounds the whole call: past it, the remaining work degrades to
    paragraph-level delete + insert and ``ArticleDiff.coarse`` is set. Every inner loop is
    bounded too, so no input can hang the caller.
 """
@@ -39,7 +44,7 @@ from newsdiff_tui.gcpause import gc_paused
 from newsdiff_tui.model import ArticleText
 
 WordOpKind = Literal["equal", "insert", "delete"]
-ParagraphOpKind = Literal["equal", "insert", "delete", "modify"]
+ParagraphOpKind = Literal["equal", "insert", "delete", "modify", "move"]
 
 # A word keeps inner apostrophes and hyphens ("Korea’s", "three-year-old"); any other
 # non-space character is a token on its own, and a token owns the whitespace after it.
@@ -56,6 +61,15 @@ _LEAD = re.compile(r"\s*")
 #: 0.35 sits in that gap; tests/test_diff.py pins it on the seed.
 PAIR_THRESHOLD = 0.35
 
+#: ``similarity`` at or above which a deleted and an inserted paragraph are one moved (and
+#: edited) paragraph. Stricter than PAIR_THRESHOLD: a pair in place is backed by its position,
+#: a move is searched across the whole article, where chance resemblances are more common.
+MOVE_THRESHOLD = 0.5
+
+#: Letters or digits a paragraph needs to count as moved (git's rule for moved lines): a short
+#: line such as "Advertisement" or "Read more" that reappears elsewhere is not a move.
+MOVE_MIN_ALNUM = 20
+
 #: Default time budget of one ``diff`` call, in seconds.
 DEFAULT_TIMEOUT = 0.5
 
@@ -64,6 +78,7 @@ _SMALL = 32  # regions up to this many tokens (both sides) go straight to the bi
 _FEW_EDITS = 6  # D cap of the first, cheap Myers try on a large region
 _LCS_CELLS = 4_000_000  # bound on n * m for the bit-vector LCS of one region (~10 ms)
 _PAIRING_CELLS = 40_000  # bound on the similarity matrix of one unequal-paragraph run
+_MOVE_CELLS = 10_000  # bound on deleted x inserted paragraphs compared in the move search
 _QUICK_KEEP = 0.6  # share of characters kept as common prefix + suffix that means "similar"
 
 
@@ -90,7 +105,11 @@ class FieldDiff:
 
 @dataclass(frozen=True)
 class ParagraphDiff:
-    """One aligned paragraph: kept, inserted, deleted or modified (with word operations)."""
+    """One aligned paragraph: kept, inserted, deleted, modified or moved (with word operations).
+
+    A ``move`` sits at its new position (``new_index``) and keeps where it came from in
+    ``old_index``; its ``words`` are one equal run, or its word diff if it was edited too.
+    """
 
     op: ParagraphOpKind
     old: str | None
@@ -111,10 +130,16 @@ class DiffStats:
     paragraphs_inserted: int
     paragraphs_deleted: int
     share_changed: float  # 0..1, changed words over the larger side's words
+    paragraphs_moved: int = 0  # apart from inserted/deleted; an edited move's words count
 
     @property
     def paragraphs_changed(self) -> int:
-        return self.paragraphs_modified + self.paragraphs_inserted + self.paragraphs_deleted
+        return (
+            self.paragraphs_modified
+            + self.paragraphs_inserted
+            + self.paragraphs_deleted
+            + self.paragraphs_moved
+        )
 
     @property
     def has_changes(self) -> bool:
@@ -636,19 +661,66 @@ def similarity(a: Signature, b: Signature) -> float:
     return (_dice(a.words, b.words) + _dice(a.bigrams, b.bigrams)) / 2
 
 
-class _Run:
-    """A run of unequal paragraphs on each side, with per-paragraph data computed lazily."""
+class _Paragraphs:
+    """Both texts' paragraphs, their signatures (computed once each, on first use: pairing runs
+    and the move search share them) and the paragraphs kept out of pairing (``reserve``)."""
 
-    def __init__(self, olds: Sequence[str], news: Sequence[str]) -> None:
-        self.olds, self.news = olds, news
-        self._sig_a: dict[int, Signature] = {}
-        self._sig_b: dict[int, Signature] = {}
-        self.trims: dict[tuple[int, int], tuple[int, int]] = {}
+    __slots__ = ("_a", "_b", "pa", "pb", "reserved_a", "reserved_b")
+
+    def __init__(self, pa: Sequence[str], pb: Sequence[str]) -> None:
+        self.pa, self.pb = pa, pb
+        self._a: dict[int, Signature] = {}
+        self._b: dict[int, Signature] = {}
+        self.reserved_a: set[int] = set()
+        self.reserved_b: set[int] = set()
+
+    def reserve(self, blocks: list[Block]) -> None:
+        """Keep out of pairing the unmatched paragraphs whose very text is unmatched on the
+        other side too (and long enough to move): they moved, and pairing one with a merely
+        similar neighbour would hide that (two near-identical paragraphs swapped would read as
+        two edits). Repeated texts pair up in order."""
+        pa, pb = self.pa, self.pb
+        free: dict[str, list[int]] = {}
+        gaps_b: list[tuple[int, int]] = []
+        ia = ib = 0
+        for bi, bj, size in blocks:
+            for i in range(bi - 1, ia - 1, -1):  # backwards: pop() gives the first
+                free.setdefault(pa[i], []).append(i)
+            gaps_b.append((ib, bj))
+            ia, ib = bi + size, bj + size
+        if not free:
+            return
+        for lo, hi in gaps_b:
+            for j in range(lo, hi):
+                same = free.get(pb[j])
+                if same and _movable(pb[j]):
+                    self.reserved_a.add(same.pop())
+                    self.reserved_b.add(j)
 
     def similarity(self, i: int, j: int) -> float:
-        sa = self._sig_a.get(i) or self._sig_a.setdefault(i, Signature(self.olds[i]))
-        sb = self._sig_b.get(j) or self._sig_b.setdefault(j, Signature(self.news[j]))
+        """``similarity`` of old paragraph ``i`` and new paragraph ``j``."""
+        sa = self._a.get(i) or self._a.setdefault(i, Signature(self.pa[i]))
+        sb = self._b.get(j) or self._b.setdefault(j, Signature(self.pb[j]))
         return similarity(sa, sb)
+
+
+class _Run:
+    """A run of unequal paragraphs on each side (old ``alo:ahi``, new ``blo:bhi``), compared
+    with indices local to the run."""
+
+    def __init__(self, paras: _Paragraphs, alo: int, ahi: int, blo: int, bhi: int) -> None:
+        self.olds, self.news = paras.pa[alo:ahi], paras.pb[blo:bhi]
+        self._paras, self._alo, self._blo = paras, alo, blo
+        self.trims: dict[tuple[int, int], tuple[int, int]] = {}
+
+    def reserved(self, i: int, j: int) -> bool:
+        """Whether old ``i`` or new ``j`` is kept out of pairing (``_Paragraphs.reserve``)."""
+        return self._alo + i in self._paras.reserved_a or self._blo + j in self._paras.reserved_b
+
+    def similarity(self, i: int, j: int) -> float:
+        if self.reserved(i, j):
+            return 0.0
+        return self._paras.similarity(self._alo + i, self._blo + j)
 
     def similar(self, i: int, j: int) -> bool:
         """Whether old ``i`` and new ``j`` pair up; cheap when they share most characters.
@@ -656,6 +728,8 @@ class _Run:
         Keeping QUICK_KEEP of the longer paragraph as common prefix + suffix implies word and
         bigram overlaps far above PAIR_THRESHOLD, so the signatures are not needed.
         """
+        if self.reserved(i, j):
+            return False
         a, b = self.olds[i], self.news[j]
         trim = self.trims[i, j] = _trim(a, b)
         if trim[0] + trim[1] >= _QUICK_KEEP * max(len(a), len(b)):
@@ -732,17 +806,21 @@ def diff(
 def _diff(old: ArticleText, new: ArticleText, deadline: _Deadline) -> ArticleDiff:
     """``diff`` proper (see there)."""
     pa, pb = old.paragraphs, new.paragraphs
+    paras = _Paragraphs(pa, pb)
+    blocks = match_blocks(pa, pb, deadline)
+    paras.reserve(blocks)
     paragraphs: list[ParagraphDiff] = []
     ia = ib = 0
-    for bi, bj, size in match_blocks(pa, pb, deadline):
+    for bi, bj, size in blocks:
         if ia < bi or ib < bj:
-            _changed_run(paragraphs, pa, ia, bi, pb, ib, bj, deadline)
+            _changed_run(paragraphs, paras, ia, bi, ib, bj, deadline)
         for k in range(size):
             text = pa[bi + k]
             paragraphs.append(
                 ParagraphDiff("equal", text, text, _whole("equal", text), bi + k, bj + k)
             )
         ia, ib = bi + size, bj + size
+    paragraphs = _with_moves(paragraphs, paras, deadline)
     return ArticleDiff(
         title=_field(old.title, new.title),
         byline=_field(old.byline, new.byline),
@@ -754,34 +832,201 @@ def _diff(old: ArticleText, new: ArticleText, deadline: _Deadline) -> ArticleDif
 
 def _changed_run(
     out: list[ParagraphDiff],
-    pa: Sequence[str],
+    paras: _Paragraphs,
     alo: int,
     ahi: int,
-    pb: Sequence[str],
     blo: int,
     bhi: int,
     deadline: _Deadline,
 ) -> None:
     """Append the diffs of a run of unequal paragraphs: pairs modified, the rest del/ins."""
+    pa, pb = paras.pa, paras.pb
     pairs: list[tuple[int, int]] = []
-    run = _Run(pa[alo:ahi], pb[blo:bhi])
+    run = _Run(paras, alo, ahi, blo, bhi)
     if ahi > alo and bhi > blo and not deadline.passed():
         pairs = run.pairs(deadline)
     i, j = alo, blo
     for pi, pj in [*((alo + x, blo + y) for x, y in pairs), (ahi, bhi)]:
         for k in range(i, pi):
-            out.append(ParagraphDiff("delete", pa[k], None, _whole("delete", pa[k]), k, None))
+            out.append(_deleted(pa, k))
         for k in range(j, pj):
-            out.append(ParagraphDiff("insert", None, pb[k], _whole("insert", pb[k]), None, k))
+            out.append(_inserted(pb, k))
         if pi == ahi:
             break
-        a, b = pa[pi], pb[pj]
-        if deadline.passed():
-            words = _whole("delete", a) + _whole("insert", b)
-        else:
-            words = _word_ops(a, b, deadline, run.trims.get((pi - alo, pj - blo)))
-        out.append(ParagraphDiff("modify", a, b, words, pi, pj))
+        out.append(_matched(pa[pi], pb[pj], pi, pj, deadline, run.trims.get((pi - alo, pj - blo))))
         i, j = pi + 1, pj + 1
+
+
+def _deleted(pa: Sequence[str], i: int) -> ParagraphDiff:
+    """Old paragraph ``i`` as deleted."""
+    return ParagraphDiff("delete", pa[i], None, _whole("delete", pa[i]), i, None)
+
+
+def _inserted(pb: Sequence[str], j: int) -> ParagraphDiff:
+    """New paragraph ``j`` as inserted."""
+    return ParagraphDiff("insert", None, pb[j], _whole("insert", pb[j]), None, j)
+
+
+def _pair_words(
+    a: str, b: str, deadline: _Deadline, trim: tuple[int, int] | None = None
+) -> tuple[WordOp, ...]:
+    """The word runs of a matched pair: one equal run, the word diff, or (past the deadline)
+    the whole old text deleted and the whole new one inserted."""
+    if a == b:
+        return _whole("equal", a)
+    if deadline.passed():
+        return _whole("delete", a) + _whole("insert", b)
+    return _word_ops(a, b, deadline, trim)
+
+
+# ----- moves --------------------------------------------------------------------------------
+
+
+def _movable(text: str) -> bool:
+    """Whether a paragraph is long enough to count as moved: ``MOVE_MIN_ALNUM`` letters or
+    digits (git's rule for moved lines)."""
+    return sum(map(str.isalnum, text)) >= MOVE_MIN_ALNUM
+
+
+def _move_candidates(
+    deleted: list[int], inserted: list[int], paras: _Paragraphs, deadline: _Deadline
+) -> list[tuple[int, int]]:
+    """Pairs (old i, new j) of deleted and inserted paragraphs that may be one moved paragraph.
+
+    Same text first (in order, so repeated paragraphs pair up in turn), then among the rest the
+    most alike pairs at or above ``MOVE_THRESHOLD``, greedily, each paragraph used once. The
+    similarity search is skipped past the deadline or beyond ``_MOVE_CELLS`` pairs (a rewrite
+    that large gains little from edited moves; moves of the very text are still found).
+    """
+    pa, pb = paras.pa, paras.pb
+    by_text: dict[str, list[int]] = {}
+    for i in reversed(deleted):
+        by_text.setdefault(pa[i], []).append(i)
+    pairs: list[tuple[int, int]] = []
+    left_new: list[int] = []
+    for j in inserted:
+        same = by_text.get(pb[j])
+        if same:
+            pairs.append((same.pop(), j))
+        else:
+            left_new.append(j)
+    taken = {i for i, _ in pairs}
+    left_old = [i for i in deleted if i not in taken]
+    if (
+        not left_old
+        or not left_new
+        or len(left_old) * len(left_new) > _MOVE_CELLS
+        or deadline.passed()
+    ):
+        return pairs
+    scored: list[tuple[float, int, int]] = []
+    for j in left_new:
+        if deadline.passed():
+            break
+        for i in left_old:
+            score = paras.similarity(i, j)
+            if score >= MOVE_THRESHOLD:
+                scored.append((-score, i, j))
+    scored.sort()
+    used_old: set[int] = set()
+    used_new: set[int] = set()
+    for _, i, j in scored:
+        if i not in used_old and j not in used_new:
+            used_old.add(i)
+            used_new.add(j)
+            pairs.append((i, j))
+    return pairs
+
+
+def _in_place(pairs: list[tuple[int, int, bool]]) -> set[tuple[int, int]]:
+    """The pairs (i, j) to keep in place: the longest chain increasing in both i and j.
+
+    ``pairs`` are (i, j, from_alignment), each i and each j at most once. Among chains of one
+    length, the one with the most alignment pairs wins, so a candidate only displaces the
+    alignment when that means fewer moves. A max-Fenwick tree over j: O(n log n).
+    """
+    ordered = sorted(pairs)
+    size = max(j for _, j, _ in ordered) + 1
+    tree: list[tuple[int, int, int]] = [(0, 0, -1)] * (size + 1)  # (length, aligned, pair)
+    back: list[int] = [-1] * len(ordered)
+    best: tuple[int, int, int] = (0, 0, -1)
+    for idx, (_, j, aligned) in enumerate(ordered):
+        prev = (0, 0, -1)
+        k = j  # the best chain ending at a new index below j (tree positions 1..j)
+        while k > 0:
+            if tree[k] > prev:
+                prev = tree[k]
+            k -= k & -k
+        back[idx] = prev[2]
+        here = (prev[0] + 1, prev[1] + aligned, idx)
+        best = max(best, here)
+        k = j + 1
+        while k <= size:
+            if here > tree[k]:
+                tree[k] = here
+            k += k & -k
+    keep: set[tuple[int, int]] = set()
+    idx = best[2]
+    while idx >= 0:
+        keep.add(ordered[idx][:2])
+        idx = back[idx]
+    return keep
+
+
+def _with_moves(
+    paragraphs: list[ParagraphDiff], paras: _Paragraphs, deadline: _Deadline
+) -> list[ParagraphDiff]:
+    """The alignment with moved paragraphs found: unchanged when nothing can have moved.
+
+    The alignment's own pairs (equal, modify) and the move candidates are matched pairs; the
+    longest increasing run of them stays in place (equal or modify) and every other movable
+    pair becomes a ``move`` at its new position (a short one falls back to delete + insert).
+    """
+    pa, pb = paras.pa, paras.pb
+    deleted: list[int] = []
+    inserted: list[int] = []
+    aligned: dict[tuple[int, int], ParagraphDiff] = {}
+    for p in paragraphs:
+        i, j = p.old_index, p.new_index
+        if i is None and j is not None and _movable(pb[j]):
+            inserted.append(j)
+        elif j is None and i is not None and _movable(pa[i]):
+            deleted.append(i)
+        elif i is not None and j is not None:
+            aligned[i, j] = p
+    if not deleted or not inserted:
+        return paragraphs
+    candidates = _move_candidates(deleted, inserted, paras, deadline)
+    if not candidates:
+        return paragraphs
+    keep = _in_place([(i, j, True) for i, j in aligned] + [(i, j, False) for i, j in candidates])
+    placed: list[tuple[int, int, ParagraphDiff]] = []  # the pairs kept in place, in order
+    moved: dict[int, ParagraphDiff] = {}  # new index -> its move
+    for i, j in sorted([*aligned, *candidates]):
+        pair = aligned.get((i, j))
+        if (i, j) in keep:
+            placed.append((i, j, pair or _matched(pa[i], pb[j], i, j, deadline)))
+        elif pair is None or (_movable(pa[i]) and _movable(pb[j])):
+            words = pair.words if pair is not None else _pair_words(pa[i], pb[j], deadline)
+            moved[j] = ParagraphDiff("move", pa[i], pb[j], words, i, j)
+    moved_from = {p.old_index for p in moved.values()}
+    out: list[ParagraphDiff] = []
+    ia = ib = 0
+    for pi, pj, pair in [*placed, (len(pa), len(pb), None)]:
+        out.extend(_deleted(pa, k) for k in range(ia, pi) if k not in moved_from)
+        out.extend(moved.get(k) or _inserted(pb, k) for k in range(ib, pj))
+        if pair is not None:
+            out.append(pair)
+        ia, ib = pi + 1, pj + 1
+    return out
+
+
+def _matched(
+    a: str, b: str, i: int, j: int, deadline: _Deadline, trim: tuple[int, int] | None = None
+) -> ParagraphDiff:
+    """Old ``i`` and new ``j`` as a pair in place: equal, or modified with its word runs."""
+    words = _pair_words(a, b, deadline, trim)
+    return ParagraphDiff("equal" if a == b else "modify", a, b, words, i, j)
 
 
 def _field(old: str | None, new: str | None) -> FieldDiff:
@@ -796,7 +1041,7 @@ def _stats(paragraphs: list[ParagraphDiff], old: ArticleText, new: ArticleText) 
     ``_space_words`` (the model's ``word_count`` for normalised text, cheaper than a regex
     pass or a split over both whole texts).
     """
-    counts = {"equal": 0, "modify": 0, "insert": 0, "delete": 0}
+    counts = {"equal": 0, "modify": 0, "insert": 0, "delete": 0, "move": 0}
     inserted: list[str] = []
     deleted: list[str] = []
     for p in paragraphs:
@@ -817,6 +1062,7 @@ def _stats(paragraphs: list[ParagraphDiff], old: ArticleText, new: ArticleText) 
         paragraphs_modified=counts["modify"],
         paragraphs_inserted=counts["insert"],
         paragraphs_deleted=counts["delete"],
+        paragraphs_moved=counts["move"],
         share_changed=min(1.0, max(added, removed) / max(larger, 1)),
     )
 

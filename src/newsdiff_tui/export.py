@@ -21,6 +21,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from newsdiff_tui.diff import ArticleDiff, FieldDiff, WordOp, diff
+from newsdiff_tui.difftext import (
+    HTML_MARKS,
+    SIGNS,
+    fold_unchanged,
+    move_label,
+    render_words,
+    stats_summary,
+    unchanged_note,
+)
 from newsdiff_tui.errors import NewsdiffError
 from newsdiff_tui.history import dump_history
 from newsdiff_tui.model import Article, Version
@@ -93,28 +102,9 @@ def _when(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def _stats_line(change: Change) -> str:
-    """A change's size for people: '+105 −54 words · paragraphs: 5 modified, 1 inserted'."""
-    stats = change.diff.stats
-    counts = [
-        f"{count} {what}"
-        for count, what in (
-            (stats.paragraphs_modified, "modified"),
-            (stats.paragraphs_inserted, "inserted"),
-            (stats.paragraphs_deleted, "deleted"),
-        )
-        if count
-    ]
-    words = f"+{stats.words_added} −{stats.words_removed} words"
-    if not counts:
-        return words
-    noun = "paragraph" if stats.paragraphs_changed == 1 else "paragraphs"
-    return f"{words} · {noun}: {', '.join(counts)}"
-
-
 def _folded(count: int) -> str:
     """The note that stands for a run of unchanged paragraphs."""
-    return f"… {count} unchanged paragraph{'' if count == 1 else 's'} …"
+    return f"… {unchanged_note(count)} …"
 
 
 # ----- Markdown -----------------------------------------------------------------------------
@@ -131,38 +121,27 @@ _SPACE = re.compile(r"\s+")
 
 def md_escape(text: str) -> str:
     """Untrusted text as Markdown that renders to exactly that text and never to markup."""
-    text = _SPACE.sub(" ", strip_control(unicodedata.normalize("NFC", text))).strip()
-    text = _MD_INLINE.sub(r"\\\1", text)
+    return _md_line_start(_md_inline(text).strip())
+
+
+def _md_inline(text: str) -> str:
+    """Untrusted text as Markdown for the middle of a line: whitespace runs made one space
+    (a newline could start a block), inline markup characters escaped, nothing stripped."""
+    text = _SPACE.sub(" ", strip_control(unicodedata.normalize("NFC", text)))
+    return _MD_INLINE.sub(r"\\\1", text)
+
+
+def _md_line_start(line: str) -> str:
+    """Escape what would start a block (list item, setext underline) at the start of a line."""
     return _MD_START.sub(
-        lambda m: f"\\{m.group(1)}" if m.group(1) else f"{m.group(2)}\\{m.group(3)}", text
+        lambda m: f"\\{m.group(1)}" if m.group(1) else f"{m.group(2)}\\{m.group(3)}", line
     )
 
 
 def _md_words(words: Sequence[WordOp]) -> str:
-    """A word diff inline: deletions in <del>, insertions in <ins>, whitespace outside the tags."""
-    return _words(words, md_escape, {"delete": ("<del>", "</del>"), "insert": ("<ins>", "</ins>")})
-
-
-def _words(
-    words: Sequence[WordOp],
-    escape: Callable[[str], str],
-    tags: dict[str, tuple[str, str]],
-) -> str:
-    """Word operations as one line of escaped text, changed runs wrapped in ``tags``."""
-    out: list[str] = []
-    for op in words:
-        core = op.text.strip()
-        if not core:
-            out.append(" " if op.text else "")
-            continue
-        lead = " " if op.text[:1].isspace() else ""
-        trail = " " if op.text[-1:].isspace() else ""
-        if op.op == "equal":
-            out.append(f"{lead}{escape(core)}{trail}")
-        else:
-            start, end = tags[op.op]
-            out.append(f"{lead}{start}{escape(core)}{end}{trail}")
-    return _SPACE.sub(" ", "".join(out)).strip()
+    """A word diff inline: deletions in <del>, insertions in <ins>, with the text's own spacing
+    (``difftext``), so either side reads back exactly."""
+    return _md_line_start(render_words(words, marks=HTML_MARKS, escape=_md_inline).strip())
 
 
 def _paragraph_blocks(
@@ -171,20 +150,19 @@ def _paragraph_blocks(
     full: bool,
     words: Callable[[Sequence[WordOp]], str],
     fold: Callable[[int], str],
+    moved: Callable[[str], str],
 ) -> list[str]:
-    """The paragraph diff as blocks: one per changed paragraph, unchanged runs folded."""
+    """The paragraph diff as blocks: one per changed paragraph, unchanged runs folded, a moved
+    paragraph led by ``moved`` of its label."""
     blocks: list[str] = []
-    unchanged = 0
-    for paragraph in change.diff.paragraphs:
-        if paragraph.op == "equal" and not full:
-            unchanged += 1
-            continue
-        if unchanged:
-            blocks.append(fold(unchanged))
-            unchanged = 0
-        blocks.append(words(paragraph.words))
-    if unchanged:
-        blocks.append(fold(unchanged))
+    for item in fold_unchanged(change.diff.paragraphs, fold=not full):
+        if isinstance(item, int):
+            blocks.append(fold(item))
+        elif item.op == "move":
+            label = f"{SIGNS['move']} {move_label(item)}:"
+            blocks.append(f"{moved(label)} {words(item.words)}")
+        else:
+            blocks.append(words(item.words))
     return blocks
 
 
@@ -238,7 +216,7 @@ def render_markdown(
         lines += [f"## {md_escape(change.heading)}", ""]
         lines += [
             f"{_when(change.old.fetched_at)} {ARROW} {_when(change.new.fetched_at)} · "
-            f"{_stats_line(change)}",
+            f"{stats_summary(change.diff)}",
             "",
         ]
         if change.new.boring:
@@ -254,7 +232,11 @@ def render_markdown(
         for label, rendered in fields:
             lines += [f"**{label}:** {rendered}", ""]
         for block in _paragraph_blocks(
-            change, full=full, words=_md_words, fold=lambda n: f"_{_folded(n)}_"
+            change,
+            full=full,
+            words=_md_words,
+            fold=lambda n: f"_{_folded(n)}_",
+            moved=lambda label: f"_{md_escape(label)}_",
         ):
             lines += [block, ""]
 
@@ -288,8 +270,8 @@ def _xml_text(text: str) -> str:
 
 
 def _html_words(words: Sequence[WordOp]) -> str:
-    """A word diff as an HTML fragment, changes in <del> and <ins>."""
-    return _words(words, _xml_text, {"delete": ("<del>", "</del>"), "insert": ("<ins>", "</ins>")})
+    """A word diff as an HTML fragment, changes in <del> and <ins> (``difftext``)."""
+    return _SPACE.sub(" ", render_words(words, marks=HTML_MARKS, escape=_xml_text)).strip()
 
 
 def _atom_time(moment: datetime) -> str:
@@ -304,13 +286,17 @@ def _tag(article: Article, specific: str) -> str:
 
 def change_html(change: Change) -> str:
     """One change as an HTML fragment (stats, headline/byline change, paragraph diff)."""
-    parts = [f"<p>{_xml_text(_stats_line(change))}</p>"]
+    parts = [f"<p>{_xml_text(stats_summary(change.diff))}</p>"]
     for label in change.labels:
         parts.append(f"<p><em>{_xml_text(label.capitalize())}</em></p>")
     for label, rendered in _field_lines(change, _html_words):
         parts.append(f"<p><strong>{label}:</strong> {rendered}</p>")
     for block in _paragraph_blocks(
-        change, full=False, words=_html_words, fold=lambda n: f"<em>{_folded(n)}</em>"
+        change,
+        full=False,
+        words=_html_words,
+        fold=lambda n: f"<em>{_folded(n)}</em>",
+        moved=lambda label: f"<em>{_xml_text(label)}</em>",
     ):
         parts.append(f"<p>{block}</p>")
     return "\n".join(parts)
@@ -340,7 +326,7 @@ def render_atom(article: Article, versions: Sequence[Version]) -> str:
             f"    <title>{_xml_text(change.heading)}</title>",
             f"    <updated>{_atom_time(change.new.fetched_at)}</updated>",
             f"    {link}",
-            f"    <summary>{_xml_text(_stats_line(change))}</summary>",
+            f"    <summary>{_xml_text(stats_summary(change.diff))}</summary>",
             f'    <content type="html">{html.escape(change_html(change), quote=False)}</content>',
             "  </entry>",
         ]

@@ -10,7 +10,9 @@ Each side is a file or a stored version ``ARTICLE@N``:
   named by id, URL or a search term matching one article. An existing file of that name wins.
 
 Text output is coloured on a terminal; elsewhere, or with NO_COLOR set, it marks changes as
-``git diff --word-diff`` does: ``[-deleted-]`` and ``{+inserted+}``.
+``git diff --word-diff`` does: ``[-deleted-]`` and ``{+inserted+}``, keeping the text's own
+spacing (``difftext``): either side reads back exactly. A moved paragraph is printed at its
+new place under a ``↕ moved from ¶i to ¶j`` line, with its word diff if it was edited too.
 """
 
 from __future__ import annotations
@@ -26,8 +28,18 @@ from typing import Any
 
 from newsdiff_tui.commands.common import open_store
 from newsdiff_tui.diff import ArticleDiff, FieldDiff, WordOp, diff
+from newsdiff_tui.difftext import (
+    GIT_MARKS,
+    SIGNS,
+    fold_unchanged,
+    move_label,
+    stats_report,
+    unchanged_note,
+)
+from newsdiff_tui.difftext import render_words as render_pieces
 from newsdiff_tui.errors import NewsdiffError, NotFoundError
 from newsdiff_tui.model import ArticleText
+from newsdiff_tui.textnorm import display_safe
 
 DESCRIPTION = """\
 Word diff of two versions of an article. Each side is a file or a stored version:
@@ -39,16 +51,26 @@ Word diff of two versions of an article. Each side is a file or a stored version
                         before); ARTICLE is an id, a URL or a search term matching one article
 
 On a terminal, deletions are red and insertions green; piped, or with NO_COLOR set, they
-are marked as git's word diff marks them: [-deleted-] and {+inserted+}."""
+are marked as git's word diff marks them: [-deleted-] and {+inserted+}. Spaces only one
+side has are inside its marks, so either side reads back exactly: $4.[-2-]{+3+} billion.
+A paragraph that moved (20+ letters or digits, unchanged or edited) is shown at its new
+place under "↕ moved from ¶i to ¶j" (paragraphs counted from 1), not deleted and inserted."""
 
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
 _VERSION_REF = re.compile(r"^(?P<article>.+)@(?P<number>[+-]?\d+)$")
 _BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
 
-# ANSI styles: deleted red, inserted green, headers bold, folds dim (as git colours them).
-_STYLES = {"delete": "\x1b[31m", "insert": "\x1b[32m", "header": "\x1b[1m", "dim": "\x1b[2m"}
+# ANSI styles: deleted red, inserted green, headers bold, folds dim (as git colours them),
+# move labels cyan (git's --color-moved uses cyan and magenta).
+_STYLES = {
+    "delete": "\x1b[31m",
+    "insert": "\x1b[32m",
+    "header": "\x1b[1m",
+    "dim": "\x1b[2m",
+    "move": "\x1b[36m",
+}
 _RESET = "\x1b[0m"
-_MARKERS = {"delete": ("[-", "-]"), "insert": ("{+", "+}")}
+_COLOURS = {op: (_STYLES[op], _RESET) for op in ("delete", "insert")}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -184,47 +206,10 @@ def _use_color(choice: str) -> bool:
     return sys.stdout.isatty()
 
 
-def _split_space(text: str) -> tuple[str, str, str]:
-    """Leading whitespace, the rest, trailing whitespace (whitespace-only text is the core)."""
-    core = text.strip()
-    if not core:  # a whitespace-only change: keep it inside the markers, or it is invisible
-        return "", text, ""
-    return text[: len(text) - len(text.lstrip())], core, text[len(text.rstrip()) :]
-
-
-def _mark(op: str, core: str, color: bool) -> str:
-    """A changed run, coloured or between git's word-diff markers."""
-    if color:
-        return f"{_STYLES[op]}{core}{_RESET}"
-    start, end = _MARKERS[op]
-    return f"{start}{core}{end}"
-
-
 def render_words(words: tuple[WordOp, ...], *, color: bool) -> str:
-    """A word diff as one line of text with coloured or marked changes.
-
-    Edge whitespace stays outside the marks, and a replacement prints as
-    ``[-old-]{+new+}`` with its spaces around the pair, as git's word diff does.
-    """
-    out: list[str] = []
-    k = 0
-    while k < len(words):
-        w = words[k]
-        if w.op == "equal":
-            out.append(w.text)
-            k += 1
-            continue
-        lead, core, trail = _split_space(w.text)
-        out.append(lead + _mark(w.op, core, color))
-        nxt = words[k + 1] if k + 1 < len(words) else None
-        if w.op == "delete" and nxt is not None and nxt.op == "insert":
-            n_lead, n_core, n_trail = _split_space(nxt.text)
-            out.append(("" if n_lead == lead else n_lead) + _mark("insert", n_core, color))
-            trail = n_trail or trail
-            k += 1
-        out.append(trail)
-        k += 1
-    return "".join(out)
+    """A word diff as one line: changes coloured, or between git's word-diff markers; web text
+    made safe for a terminal (``display_safe``)."""
+    return render_pieces(words, marks=_COLOURS if color else GIT_MARKS, escape=display_safe)
 
 
 def _style(text: str, style: str, color: bool) -> str:
@@ -238,52 +223,23 @@ def _field_line(name: str, field: FieldDiff, color: bool) -> str:
 def render_text(result: ArticleDiff, old: Side, new: Side, *, color: bool, full: bool) -> str:
     """The whole diff as text: headers, title/byline changes, paragraphs, a stats line."""
     lines = [
-        _style(f"--- {old.label}", "header", color),
-        _style(f"+++ {new.label}", "header", color),
+        _style(f"--- {display_safe(old.label)}", "header", color),
+        _style(f"+++ {display_safe(new.label)}", "header", color),
     ]
     if result.title.changed:
         lines.append(_field_line("Title", result.title, color))
     if result.byline.changed:
         lines.append(_field_line("Byline", result.byline, color))
-    unchanged = 0
-
-    def fold() -> None:
-        nonlocal unchanged
-        if unchanged:
-            noun = "paragraph" if unchanged == 1 else "paragraphs"
-            lines.extend(["", _style(f"({unchanged} unchanged {noun})", "dim", color)])
-            unchanged = 0
-
-    for p in result.paragraphs:
-        if p.op == "equal" and not full:
-            unchanged += 1
+    for item in fold_unchanged(result.paragraphs, fold=not full):
+        lines.append("")
+        if isinstance(item, int):
+            lines.append(_style(f"({unchanged_note(item)})", "dim", color))
             continue
-        fold()
-        lines.extend(["", render_words(p.words, color=color)])
-    fold()
-    lines.extend(["", _style(stats_line(result), "dim", color)])
+        if item.op == "move":
+            lines.append(_style(f"{SIGNS['move']} {move_label(item)}", "move", color))
+        lines.append(render_words(item.words, color=color))
+    lines.extend(["", _style(stats_report(result), "dim", color)])
     return "\n".join(lines) + "\n"
-
-
-def stats_line(result: ArticleDiff) -> str:
-    """One line summing up a diff: paragraphs by kind, words added and removed, share."""
-    s = result.stats
-    if not result.has_changes:
-        return "no changes"
-    parts = [
-        f"{s.paragraphs_modified} modified",
-        f"{s.paragraphs_inserted} inserted",
-        f"{s.paragraphs_deleted} deleted",
-        f"{s.paragraphs_equal} unchanged paragraph(s)",
-    ]
-    fields = [name for name, f in (("title", result.title), ("byline", result.byline)) if f.changed]
-    summary = ", ".join(parts) + f"; +{s.words_added} -{s.words_removed} words"
-    summary += f" ({s.share_changed:.0%} of the text)"
-    if fields:
-        summary += f"; {' and '.join(fields)} changed"
-    if result.coarse:
-        summary += "; coarse diff (time limit reached)"
-    return summary
 
 
 def _words_json(words: tuple[WordOp, ...]) -> list[dict[str, str]]:
@@ -300,7 +256,12 @@ def _field_json(field: FieldDiff) -> dict[str, Any]:
 
 
 def to_json(result: ArticleDiff, old: Side, new: Side) -> dict[str, Any]:
-    """The diff as a JSON-ready dict: sides, fields, paragraphs (op, texts, words), stats."""
+    """The diff as a JSON-ready dict: sides, fields, paragraphs (op, texts, words), stats.
+
+    Paragraphs come in the new text's order; a ``move`` carries where it was (``old_index``)
+    and where it is (``new_index``), both counted from 0, and its words (one equal run when it
+    only moved). ``words`` are given for modified and moved paragraphs.
+    """
     paragraphs = []
     for p in result.paragraphs:
         entry: dict[str, Any] = {
@@ -310,7 +271,7 @@ def to_json(result: ArticleDiff, old: Side, new: Side) -> dict[str, Any]:
             "old": p.old,
             "new": p.new,
         }
-        if p.op == "modify":
+        if p.op in ("modify", "move"):
             entry["words"] = _words_json(p.words)
         paragraphs.append(entry)
     s = result.stats
@@ -327,6 +288,7 @@ def to_json(result: ArticleDiff, old: Side, new: Side) -> dict[str, Any]:
             "paragraphs_modified": s.paragraphs_modified,
             "paragraphs_inserted": s.paragraphs_inserted,
             "paragraphs_deleted": s.paragraphs_deleted,
+            "paragraphs_moved": s.paragraphs_moved,
             "paragraphs_changed": s.paragraphs_changed,
             "share_changed": round(s.share_changed, 4),
         },

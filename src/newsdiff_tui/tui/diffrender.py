@@ -1,8 +1,10 @@
 """Turn an ``ArticleDiff`` into wrapped Rich ``Text`` lines, inline or side by side.
 
 Deleted and inserted words are coloured *and* wrapped in markers that survive without colour
-(``[-old-]`` and ``{+new+}``, as ``git diff --word-diff`` writes them). All article text goes
-through ``Text.append``: markup in it is shown literally and never styles the screen.
+(``[-old-]`` and ``{+new+}``, as ``git diff --word-diff`` writes them), with the text's own
+spacing (``difftext.pieces``): ``$4.[-2-]{+3+} billion``. A moved paragraph has a ``↕`` gutter
+under a ``↕ moved from ¶3 to ¶7`` label. All article text goes through ``Text.append``: markup
+in it is shown literally and never styles the screen.
 """
 
 from __future__ import annotations
@@ -16,12 +18,27 @@ from rich.style import Style
 from rich.text import Text
 
 from newsdiff_tui.diff import ArticleDiff, FieldDiff, ParagraphDiff, WordOp
+from newsdiff_tui.difftext import (
+    GIT_MARKS,
+    SIGNS,
+    Side,
+    fold_unchanged,
+    move_label,
+    pieces,
+    unchanged_note,
+)
 from newsdiff_tui.model import ArticleText
 from newsdiff_tui.tui.fmt import safe
 
-DELETE_MARKS = ("[-", "-]")
-INSERT_MARKS = ("{+", "+}")
-GUTTER = {"equal": "  ", "modify": "~ ", "insert": "+ ", "delete": "- "}
+DELETE_MARKS = GIT_MARKS["delete"]
+INSERT_MARKS = GIT_MARKS["insert"]
+GUTTER = {
+    "equal": "  ",
+    "modify": "~ ",
+    "insert": "+ ",
+    "delete": "- ",
+    "move": f"{SIGNS['move']} ",
+}
 SEPARATOR = " │ "
 
 
@@ -52,30 +69,16 @@ class RenderedDiff:
         self.lines.append(Text())
 
 
-def _marked(text: str, marks: tuple[str, str], style: Style) -> Text:
-    """``text`` inside markers, whitespace around it left outside (and unstyled)."""
-    body = safe(text)
-    core = body.strip()
-    if not core:
-        return Text(body)
-    lead = body[: len(body) - len(body.lstrip())]
-    trail = body[len(body.rstrip()) :]
-    out = Text(lead)
-    out.append(f"{marks[0]}{core}{marks[1]}", style)
-    out.append(trail)
-    return out
-
-
-def words_text(words: Sequence[WordOp], styles: DiffStyles, side: str = "both") -> Text:
+def words_text(words: Sequence[WordOp], styles: DiffStyles, side: Side = "both") -> Text:
     """One paragraph's word operations as Text; ``side`` old/new keeps one side's words."""
     out = Text()
-    for w in words:
-        if w.op == "equal":
-            out.append(safe(w.text))
-        elif w.op == "delete" and side != "new":
-            out.append_text(_marked(w.text, DELETE_MARKS, styles.delete))
-        elif w.op == "insert" and side != "old":
-            out.append_text(_marked(w.text, INSERT_MARKS, styles.insert))
+    for piece in pieces(words, side):
+        if piece.op == "equal":
+            out.append(safe(piece.text))
+        else:
+            start, end = DELETE_MARKS if piece.op == "delete" else INSERT_MARKS
+            style = styles.delete if piece.op == "delete" else styles.insert
+            out.append(f"{start}{safe(piece.text)}{end}", style)
     return out
 
 
@@ -90,24 +93,12 @@ def _with_gutter(lines: list[Text], mark: str, style: Style) -> list[Text]:
 
 
 def _fold_line(count: int, styles: DiffStyles) -> Text:
-    noun = "paragraph" if count == 1 else "paragraphs"
-    return Text(f"  ⋯ {count} unchanged {noun} folded (f unfolds)", styles.dim)
+    return Text(f"  ⋯ {unchanged_note(count)} folded (f unfolds)", styles.dim)
 
 
-def _folded(paragraphs: Sequence[ParagraphDiff], fold: bool) -> list[ParagraphDiff | int]:
-    """Paragraphs with runs of unchanged ones replaced by their length when folding."""
-    if not fold:
-        return list(paragraphs)
-    out: list[ParagraphDiff | int] = []
-    for p in paragraphs:
-        if p.op == "equal":
-            if out and isinstance(out[-1], int):
-                out[-1] += 1
-            else:
-                out.append(1)
-        else:
-            out.append(p)
-    return out
+def _move_line(p: ParagraphDiff, styles: DiffStyles) -> Text:
+    """The label over a moved paragraph: '↕ moved from ¶3 to ¶7'."""
+    return Text.assemble((GUTTER["move"], styles.gutter), (move_label(p), styles.dim))
 
 
 def _field_inline(
@@ -132,13 +123,19 @@ def render_inline(
     _field_inline("Byline", d.byline, width, styles, console, out)
     out.blank()
     body_width = width - 2
-    for item in _folded(d.paragraphs, fold):
+    for item in fold_unchanged(d.paragraphs, fold):
         if isinstance(item, int):
             out.add([_fold_line(item, styles)])
             out.blank()
             continue
-        lines = _wrap(words_text(item.words, styles), body_width, console)
-        out.add(_with_gutter(lines, GUTTER[item.op], styles.gutter), change=item.op != "equal")
+        lines = _with_gutter(
+            _wrap(words_text(item.words, styles), body_width, console),
+            GUTTER[item.op],
+            styles.gutter,
+        )
+        if item.op == "move":
+            lines.insert(0, _move_line(item, styles))
+        out.add(lines, change=item.op != "equal")
         out.blank()
     if not d.has_changes:
         out.add([Text("  (no text change between these versions)", styles.dim)])
@@ -191,17 +188,17 @@ def render_side_by_side(
         mark = "~ " if f.changed else "  "
         out.add(_pair_rows(left, right, col, console, mark, styles), change=f.changed)
     out.blank()
-    for item in _folded(d.paragraphs, fold):
+    for item in fold_unchanged(d.paragraphs, fold):
         if isinstance(item, int):
             out.add([_fold_line(item, styles)])
             out.blank()
             continue
         left = words_text(item.words, styles, "old") if item.op != "insert" else Text()
         right = words_text(item.words, styles, "new") if item.op != "delete" else Text()
-        out.add(
-            _pair_rows(left, right, col, console, GUTTER[item.op], styles),
-            change=item.op != "equal",
-        )
+        rows = _pair_rows(left, right, col, console, GUTTER[item.op], styles)
+        if item.op == "move":
+            rows.insert(0, _move_line(item, styles))
+        out.add(rows, change=item.op != "equal")
         out.blank()
     return out
 

@@ -12,8 +12,9 @@ from textual.events import Click
 from textual.message import Message
 
 from newsdiff_tui.diff import ArticleDiff
+from newsdiff_tui.difftext import stats_compact
 from newsdiff_tui.model import Version
-from newsdiff_tui.tui.fmt import clock_time, short_gap, stats_line
+from newsdiff_tui.tui.fmt import clock_time, short_gap
 from newsdiff_tui.tui.keys import VERSIONS, pane_bindings
 from newsdiff_tui.tui.widgets.lineview import LineView
 
@@ -180,7 +181,7 @@ class VersionTimeline(LineView):
         if version.boring:
             line.append(" · boring", style("version-timeline--dim"))
         if previous is not None:
-            line.append("  " + stats_line(self._pair_diff(previous, version)))
+            line.append("  " + stats_compact(self._pair_diff(previous, version)))
         if row == self.cursor:
             cursor = (
                 "version-timeline--cursor" if self.has_focus else "version-timeline--cursor-blurred"
