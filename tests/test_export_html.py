@@ -104,8 +104,11 @@ def test_seed_page_structure(seeded_store: Store) -> None:
     assert tree.css_first("#versions li a").attributes["href"] == "#v0-v1"
     assert tree.css_first("#v0-v1") is not None
     # Both marks, and a media query that turns the two columns into the inline one.
-    assert "a serious rupture between two close American allies" in texts(tree, "ins")
-    assert "and conveyed their intentions to the Japanese government" in texts(tree, "del")
+    # A lone insertion or deletion carries its one-sided space inside the mark (exact read-back).
+    inserted = [text.strip() for text in texts(tree, "ins")]
+    deleted = [text.strip() for text in texts(tree, "del")]
+    assert "a serious rupture between two close American allies" in inserted
+    assert "and conveyed their intentions to the Japanese government" in deleted
     assert "@media (max-width:46rem)" in export_html.CSS
     assert ".row>.old,.row>.new{display:none}" in export_html.CSS
 
@@ -238,7 +241,8 @@ def test_an_http_url_with_quotes_stays_one_attribute(url: str) -> None:
 # ----- the parts ------------------------------------------------------------------------------
 
 
-def test_word_runs_keep_spacing_outside_the_marks() -> None:
+def test_word_runs_keep_the_texts_own_spacing() -> None:
+    """A replacement keeps the shared space outside both marks: "one [-two-]{+2+} three"."""
     words = (
         WordOp("equal", "one "),
         WordOp("delete", "two "),
@@ -247,7 +251,7 @@ def test_word_runs_keep_spacing_outside_the_marks() -> None:
     )
     assert words_html(words, "old") == "one <del>two</del> three"
     assert words_html(words, "new") == "one <ins>&lt;b&gt;2&lt;/b&gt;</ins> three"
-    assert words_html(words) == "one <del>two</del> <ins>&lt;b&gt;2&lt;/b&gt;</ins> three"
+    assert words_html(words) == "one <del>two</del><ins>&lt;b&gt;2&lt;/b&gt;</ins> three"
 
 
 def test_moved_paragraph_says_where_from() -> None:

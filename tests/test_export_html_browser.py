@@ -75,11 +75,11 @@ def test_seed_page_shows_its_diff_without_console_messages(
     assert dom.css_first("h1").text() == title
     assert dom.css_first("section.change h2").text() == "Version 0 vs Version 1, 32 minutes later"
     assert len(dom.css(".row.modify")) == 5 and len(dom.css(".row.insert")) == 1
-    inserted = [node.text() for node in dom.css(".new ins")]
+    inserted = [node.text().strip() for node in dom.css(".new ins")]
     assert "a serious rupture between two close American allies" in inserted
     assert "“We did not compromise,” he said." in inserted
     assert "and conveyed their intentions to the Japanese government" in [
-        node.text() for node in dom.css(".old del")
+        node.text().strip() for node in dom.css(".old del")
     ]
 
 

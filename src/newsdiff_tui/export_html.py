@@ -28,7 +28,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from newsdiff_tui.diff import ParagraphDiff, WordOp, diff
-from newsdiff_tui.export import Change, _stats_line, _when, _xml_text, changes, check_status
+from newsdiff_tui.difftext import HTML_MARKS, Side, render_words, stats_summary
+from newsdiff_tui.export import Change, _when, _xml_text, changes, check_status
 from newsdiff_tui.model import Article, Version
 from newsdiff_tui.timeutil import humanize_delta
 from newsdiff_tui.urls import url_problem
@@ -169,37 +170,14 @@ def page(
 
 
 # ----- word runs ----------------------------------------------------------------------------
-# TEMPORARY (site branch): a small <del>/<ins> renderer of word runs for the HTML pages. The
-# "diff" branch adds the one shared word-run renderer; at merge, replace ``words_html`` by it.
 
-_SIDE_SKIPS = {"old": "insert", "new": "delete", "inline": None}
-_TAGS = {"delete": ("<del>", "</del>"), "insert": ("<ins>", "</ins>")}
+_SIDES: dict[str, Side] = {"old": "old", "new": "new", "inline": "both"}
 
 
 def words_html(words: Sequence[WordOp], side: str = "inline") -> str:
-    """Word runs as escaped HTML: deletions in ``<del>``, insertions in ``<ins>``.
-
-    ``side`` is "old" (kept and deleted runs), "new" (kept and inserted) or "inline" (all).
-    Whitespace at the edges of a changed run is kept outside its tag, so a struck or
-    underlined run does not reach into the space between words.
-    """
-    skip = _SIDE_SKIPS[side]
-    out: list[str] = []
-    for run in words:
-        if run.op == skip or not run.text:
-            continue
-        if run.op == "equal":
-            out.append(esc(run.text))
-            continue
-        core = run.text.strip()
-        if not core:
-            out.append(esc(run.text))
-            continue
-        start = run.text.index(core[0])
-        lead, trail = run.text[:start], run.text[start + len(core) :]
-        open_tag, close_tag = _TAGS[run.op]
-        out.append(f"{esc(lead)}{open_tag}{esc(core)}{close_tag}{esc(trail)}")
-    return "".join(out).strip()
+    """Word runs as escaped HTML through the one word-run renderer: deletions in ``<del>``,
+    insertions in ``<ins>``; ``side`` is "old", "new" or "inline" (both)."""
+    return render_words(words, marks=HTML_MARKS, escape=esc, side=_SIDES[side]).strip()
 
 
 # ----- the diff of one pair -----------------------------------------------------------------
@@ -290,7 +268,7 @@ def change_section(change: Change, *, consecutive: bool = True) -> str:
     anchor = pair_anchor(change.old.number, change.new.number)
     meta = (
         f'<p class="meta">{esc(_when(change.old.fetched_at))} → '
-        f"{esc(_when(change.new.fetched_at))} · {esc(_stats_line(change))}"
+        f"{esc(_when(change.new.fetched_at))} · {esc(stats_summary(change.diff))}"
         + (" · coarse: paragraph-level only" if change.diff.coarse else "")
         + "</p>"
     )
@@ -372,7 +350,7 @@ def _version_item(
     if step is not None:
         gap = humanize_delta((step.new.fetched_at - step.old.fetched_at).total_seconds())
         parts.append(esc(f"{gap} after version {step.old.number}"))
-        parts.append(esc(_stats_line(step)))
+        parts.append(esc(stats_summary(step.diff)))
         parts += [f"<em>{esc(label)}</em>" for label in step.labels]
         parts.append(
             f'<a href="#{pair_anchor(step.old.number, version.number)}">diff with previous</a>'

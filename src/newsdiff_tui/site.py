@@ -31,12 +31,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from newsdiff_tui.difftext import stats_summary
 from newsdiff_tui.errors import NewsdiffError
 from newsdiff_tui.export import (
     Change,
     ExportError,
     _atom_time,
-    _stats_line,
     _tag,
     _when,
     _xml_text,
@@ -241,7 +241,7 @@ def render_changes_feed(
             out.append(f'    <link rel="related" href="{_xml_text(article.url)}"/>')
         out += [
             f"    <author><name>{_xml_text(article.source)}</name></author>",
-            f"    <summary>{_xml_text(_stats_line(change))}</summary>",
+            f"    <summary>{_xml_text(stats_summary(change.diff))}</summary>",
             f'    <content type="html">{html.escape(change_html(change), quote=False)}</content>',
             "  </entry>",
         ]
