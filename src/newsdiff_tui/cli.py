@@ -72,6 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--no-latest", action="store_true", help="leave out the latest full text at the end"
     )
+    export.add_argument(
+        "--now",
+        metavar="TIME",
+        help="with markdown: add when the next check is due as of TIME (ISO 8601, or 'now' "
+        "for the clock); left out by default, so the same cache gives the same bytes any day",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     for module in _command_modules():
         module.register(sub)

@@ -16,13 +16,14 @@ from newsdiff_tui.errors import NewsdiffError
 from newsdiff_tui.export import ExportError, export_article, render
 from newsdiff_tui.model import Article
 from newsdiff_tui.store import Store
-from newsdiff_tui.timeutil import from_iso
+from newsdiff_tui.timeutil import from_iso, utcnow
 
 
 def run_export(args: argparse.Namespace) -> int:
     """Export one article to stdout or ``-o FILE``, or every article into the ``-o`` directory."""
     everything = args.export.strip() == "all"
     _check_options(args, everything)
+    now = _now(args.now)  # read once: every file of an --export all says the same
     with open_store(args, create=False) as store:
         if not len(store):
             raise NewsdiffError(
@@ -30,9 +31,9 @@ def run_export(args: argparse.Namespace) -> int:
                 "(add one with `newsdiff-tui add URL` or `newsdiff-tui import FILE`)"
             )
         if everything:
-            return _export_all(store, args)
+            return _export_all(store, args, now)
         article = store.resolve(args.export)
-        options = {"full": args.full, "latest": not args.no_latest}
+        options = {"full": args.full, "latest": not args.no_latest, "now": now}
         if args.output:
             path = export_article(
                 store, article.id, fmt=args.export_format, path=Path(args.output), **options
@@ -51,8 +52,23 @@ def _check_options(args: argparse.Namespace, everything: bool) -> None:
         raise NewsdiffError("--export all writes one file per article: name a directory with -o")
     if not everything and (args.source or args.since):
         raise NewsdiffError("--source and --since only apply to --export all")
-    if args.export_format != "markdown" and (args.full or args.no_latest):
-        raise NewsdiffError("--full and --no-latest only apply to --format markdown")
+    if args.export_format != "markdown" and (args.full or args.no_latest or args.now):
+        raise NewsdiffError("--full, --no-latest and --now only apply to --format markdown")
+
+
+def _now(text: str | None) -> datetime | None:
+    """The ``--now`` time: None when not given (exports leave out what depends on the clock),
+    the clock's time for ``now``, else an ISO 8601 date or time."""
+    if not text:
+        return None
+    if text.strip().lower() == "now":
+        return utcnow()
+    try:
+        return from_iso(text.strip())
+    except ValueError:
+        raise NewsdiffError(
+            f"--now {text!r} is not a time (use 'now', YYYY-MM-DD or an ISO 8601 time)"
+        ) from None
 
 
 def _since(text: str | None) -> datetime | None:
@@ -79,7 +95,7 @@ def _selected(store: Store, args: argparse.Namespace) -> list[Article]:
     ]
 
 
-def _export_all(store: Store, args: argparse.Namespace) -> int:
+def _export_all(store: Store, args: argparse.Namespace, now: datetime | None) -> int:
     """One file per selected article in the ``-o`` directory, named by ``default_filename``."""
     directory = Path(args.output)
     if directory.exists() and not directory.is_dir():
@@ -100,6 +116,7 @@ def _export_all(store: Store, args: argparse.Namespace) -> int:
             directory=directory,
             full=args.full,
             latest=not args.no_latest,
+            now=now,
         )
         print(f"wrote {path}")
     print(f"exported {len(articles)} article{'' if len(articles) == 1 else 's'} to {directory}")
