@@ -14,6 +14,7 @@ from newsdiff_tui import __version__
 from newsdiff_tui.commands import cache
 from newsdiff_tui.commands.common import EXIT_USAGE, warn
 from newsdiff_tui.errors import AmbiguousError, NewsdiffError
+from newsdiff_tui.textnorm import display_safe
 
 DESCRIPTION = """\
 Track how online news articles change after they are published.
@@ -120,12 +121,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except AmbiguousError as exc:
         warn(str(exc))
         for article in exc.matches:
-            print(
-                f"  {article.id}  {article.source}  {article.title or article.url}", file=sys.stderr
-            )
+            name = display_safe(f"{article.source}  {article.title or article.url}", one_line=True)
+            print(f"  {article.id}  {name}", file=sys.stderr)
         return EXIT_USAGE
     except NewsdiffError as exc:
-        warn(str(exc))
+        warn(str(exc))  # warn makes it one line, escape codes stripped (display_safe)
         return EXIT_USAGE
     except KeyboardInterrupt:
         warn("interrupted")
