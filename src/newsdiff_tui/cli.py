@@ -44,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"newsdiff-tui {__version__}")
-    parser.add_argument("--db", metavar="DIR", help="cache directory (default: see below)")
+    add_global_options(parser)
     parser.add_argument(
         "--demo",
         action="store_true",
@@ -82,7 +82,43 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     for module in _command_modules():
         module.register(sub)
+    for command_parser in _command_parsers(parser):
+        add_global_options(command_parser, after_command=True)
     return parser
+
+
+def add_global_options(parser: argparse.ArgumentParser, *, after_command: bool = False) -> None:
+    """The options every command understands (``--db``), before the command or after it.
+
+    After a command they default to ``SUPPRESS``, so that leaving them out there keeps the
+    value given before the command; given in both places, the later one wins.
+    """
+    default = argparse.SUPPRESS if after_command else None
+    if "--db" not in parser._option_string_actions:
+        parser.add_argument(
+            "--db",
+            metavar="DIR",
+            type=_directory,
+            default=default,
+            help="cache directory (default: $NEWSDIFF_HOME, else the user data dir)",
+        )
+
+
+def _directory(text: str) -> str:
+    """A ``--db`` value: an empty one would silently mean the default cache, so it is refused."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("name a directory (it is empty)")
+    return text
+
+
+def _command_parsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    """Every subcommand's parser, nested ones (``feed list``) included, each once."""
+    found: list[argparse.ArgumentParser] = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in dict.fromkeys(action.choices.values()):  # aliases share a parser
+                found += [child, *_command_parsers(child)]
+    return found
 
 
 def _command_modules() -> list:
@@ -104,14 +140,41 @@ def run_tui(args: argparse.Namespace) -> int:
     return run_app(db=args.db, demo=args.demo)
 
 
+# Export options and their defaults: given without --export they would be silently ignored.
+_EXPORT_ONLY = {
+    "output": ("-o", None),
+    "export_format": ("--format", "markdown"),
+    "source": ("--source", None),
+    "since": ("--since", None),
+    "full": ("--full", False),
+    "no_latest": ("--no-latest", False),
+    "now": ("--now", None),
+}
+
+
+def _refuse_ignored_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """A usage error (exit 2) for options that would do nothing, instead of ignoring them:
+    ``newsdiff-tui -o story.md`` would otherwise open the app."""
+    if args.export and args.command:
+        parser.error("--export cannot be combined with a command")
+    if args.demo and (args.command or args.export):
+        parser.error("--demo opens the app on the demo article; it takes no command or --export")
+    if not args.export and not args.command:
+        given = [
+            flag for dest, (flag, unset) in _EXPORT_ONLY.items() if getattr(args, dest) != unset
+        ]
+        if given:
+            verb = "applies" if len(given) == 1 else "apply"
+            parser.error(f"{', '.join(given)} {verb} only to --export ARTICLE")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the process exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    _refuse_ignored_options(parser, args)
     try:
         if args.export:
-            if args.command:
-                parser.error("--export cannot be combined with a command")
             from newsdiff_tui.commands.exportcmd import run_export
 
             return run_export(args)
