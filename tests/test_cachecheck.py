@@ -106,12 +106,18 @@ def test_a_malformed_journal_entry_names_the_journal(
     header = journal.read_bytes()
     entry = only(json.loads((cache / "index.json").read_text())["articles"])
     for record, field in (
-        ({"put": {**entry, "title": ["a", "list"]}}, "'title' is a list"),
         ({"del": ["not", "an", "id"]}, "malformed record"),
         ({"intent": 5}, "malformed record"),
+        ({"put": {**entry, "title": ["a", "list"]}}, "'title' is a list"),  # kept aside below
     ):
         journal.write_bytes(header + json.dumps(record).encode() + b"\n")
         expect_one_line(capsys, cache, ["list"], str(journal), field)
+    bad = journal.read_bytes()
+    code, out, _ = run(capsys, "--db", str(cache), "doctor", "--rebuild-index")
+    assert code == 0 and "kept the corrupt index.log as" in out
+    (aside,) = cache.glob("index.log.corrupt-*")
+    assert aside.read_bytes() == bad
+    assert run(capsys, "--db", str(cache), "list")[0] == 0
 
 
 def test_the_store_refuses_a_malformed_entry_written_by_another_process(cache: Path) -> None:
@@ -197,7 +203,7 @@ FEED = {"url": "https://example.com/rss", "added": "2024-01-01T00:00:00+00:00"}
 FEEDS_CASES: dict[str, tuple[Any, str]] = {
     "a list": ([FEED], "not a TinyDB document"),
     "feeds a list": ({"feeds": [FEED]}, "'feeds' is a list"),
-    "feed text": ({"feeds": {"u": "https://example.com/rss"}}, "feed 'u': is text"),
+    "feed text": ({"feeds": {"u": "https://example.com/rss"}}, "feed 'u': the document is text"),
     "url a number": ({"feeds": {"u": {**FEED, "url": 5}}}, "'url' is a number"),
     "no url": ({"feeds": {"u": {"added": FEED["added"]}}}, "'url' is missing"),
     "failures text": ({"feeds": {"u": {**FEED, "failures": "2"}}}, "'failures' is text"),

@@ -135,7 +135,7 @@ def _check_fields(doc: Any, fields: Iterable[_Field], times: Iterable[str]) -> N
     Kept to plain type comparisons: it runs on each of the 20,000 index entries at every open.
     """
     if type(doc) is not dict:
-        raise _Bad(f"is {_kind(doc)}, not an object")
+        raise _Bad(f"the document is {_kind(doc)}, not an object")
     for name, types, required in fields:
         value = doc.get(name, _MISSING)
         if value is _MISSING:
@@ -167,7 +167,7 @@ def check_meta(data: Any, path: Path) -> int:
         if data["schema"] < 0:
             raise _Bad("'schema' is negative")
     except _Bad as bad:
-        raise CacheError(f"cache metadata is malformed (the document {bad}): {path}") from None
+        raise CacheError(f"cache metadata is malformed ({bad}): {path}") from None
     return data["schema"]
 
 

@@ -274,7 +274,7 @@ class IndexJournal:
             found.append((self.snapshot_path, str(exc)))
         try:
             _, _, _, records = self._read_log_from(0, None)
-            scratch = IndexJournal(self.snapshot_path, self.log_path)
+            scratch = IndexJournal(self.snapshot_path, self.log_path, check=self._check)
             scratch._apply(records)
         except CacheError as exc:
             found.append((self.log_path, str(exc)))
