@@ -202,3 +202,19 @@ def test_display_safe_removes_whole_sequences(raw: str, shown: str) -> None:
 def test_display_safe_one_line() -> None:
     assert display_safe(" two\n lines\x1b[31m\tand a tab ", one_line=True) == "two lines and a tab"
     assert display_safe(None) == "" and display_safe(5) == "5"  # never fails while printing
+
+
+def test_export_messages_quoting_a_hostile_path_are_clean(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = tmp_path / "cache"
+    good = write(tmp_path, "good.json", hostile_history("", "https://example.com/good"))
+    assert run(capsys, "--db", str(root), "import", str(good))[0] == 0
+    target = tmp_path / "story\x1b]0;pwned\x07.md"
+    code, out, err = run(capsys, "--db", str(root), "--export", "good", "-o", str(target))
+    assert code == 0 and out.startswith("wrote ") and "story.md" in out
+    folder = tmp_path / "all\x1b[2J"
+    code, out, err = run(capsys, "--db", str(root), "--export", "all", "-o", str(folder))
+    assert code == 0 and "exported 1 article to" in out
+    assert_clean(out, err)
+    assert target.exists()  # the file is named as asked; only the message is cleaned

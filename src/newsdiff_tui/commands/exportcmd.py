@@ -16,6 +16,7 @@ from newsdiff_tui.errors import NewsdiffError
 from newsdiff_tui.export import ExportError, export_article, render
 from newsdiff_tui.model import Article
 from newsdiff_tui.store import Store
+from newsdiff_tui.textnorm import display_safe
 from newsdiff_tui.timeutil import from_iso, utcnow
 
 
@@ -38,7 +39,7 @@ def run_export(args: argparse.Namespace) -> int:
             path = export_article(
                 store, article.id, fmt=args.export_format, path=Path(args.output), **options
             )
-            print(f"wrote {path}")
+            print(f"wrote {display_safe(str(path), one_line=True)}")
         else:
             text = render(article, store.versions(article.id), args.export_format, **options)
             sys.stdout.write(text)
@@ -118,6 +119,7 @@ def _export_all(store: Store, args: argparse.Namespace, now: datetime | None) ->
             latest=not args.no_latest,
             now=now,
         )
-        print(f"wrote {path}")
-    print(f"exported {len(articles)} article{'' if len(articles) == 1 else 's'} to {directory}")
+        print(f"wrote {display_safe(str(path), one_line=True)}")
+    where = display_safe(str(directory), one_line=True)  # a path as typed: may hold anything
+    print(f"exported {len(articles)} article{'' if len(articles) == 1 else 's'} to {where}")
     return 0
