@@ -23,7 +23,17 @@ from newsdiff_tui.store import Store
 SEED = (
     Path(__file__).resolve().parents[1] / "src" / "newsdiff_tui" / "data" / "gsomia-versions.json"
 )
-LIST_KEYS = {"id", "url", "source", "title", "versions", "first_seen", "last_changed"}
+LIST_KEYS = {
+    "id",
+    "url",
+    "source",
+    "title",
+    "versions",
+    "first_seen",
+    "last_changed",
+    "last_error",
+    "failures",
+}
 
 
 def files_of(root: Path) -> dict[str, tuple[bytes, int]]:

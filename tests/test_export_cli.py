@@ -155,9 +155,11 @@ def test_check_status_says_wont_be_checked_again(store: Store, seed_data: dict) 
     article, _ = load_history(store, seed_data)
     store.record_check(article.id, CheckState(last_checked=datetime(2020, 1, 1, tzinfo=UTC)))
     article = store.article(article.id)
-    text = render_markdown(article, store.versions(article.id))
-    assert f"- **Checking:** {WONT_BE_CHECKED}" in text
+    now = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
+    text = render_markdown(article, store.versions(article.id), now=now)
+    assert f"- **Checking:** {WONT_BE_CHECKED} (as of 2024-06-01 12:00 UTC)" in text
     assert "- **Last checked:** 2020-01-01 00:00 UTC" in text
+    assert "Checking" not in render_markdown(article, store.versions(article.id))  # no clock
 
 
 def test_boring_and_revert_versions_are_labelled(store: Store) -> None:

@@ -11,13 +11,18 @@ from __future__ import annotations
 import itertools
 import os
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import feedparser
 import pytest
+import time_machine
 
+from newsdiff_tui.cli import main
 from newsdiff_tui.export import render_atom, render_markdown
+from newsdiff_tui.model import ArticleText, CheckState
 from newsdiff_tui.store import Store
+from newsdiff_tui.timeutil import utcnow
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -124,3 +129,90 @@ def test_seed_atom_is_a_valid_feed_of_changes(seeded_store: Store) -> None:
     assert entry.content[0].type == "text/html"
     assert "<ins>a serious rupture between two close American allies </ins>was" in html
     assert "<p><ins>“We did not compromise,” he said.</ins></p>" in html
+
+
+# ----- the same cache gives the same bytes on any day ----------------------------------------
+FROZEN = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
+RECENT_URL = "https://news.example.com/2026/03/10/harbour-bridge.html"
+
+
+def _build_recent(root: Path) -> str:
+    """A cache, written under the frozen clock, holding an article first seen two hours before
+    FROZEN, changed 30 minutes before it and last checked (a failure) 5 minutes before it."""
+    with Store(root) as store:
+        with time_machine.travel(FROZEN - timedelta(hours=2), tick=False):
+            article = store.add_article(RECENT_URL)
+            store.add_version(
+                article.id,
+                ArticleText(
+                    "Harbour bridge to close for repairs",
+                    byline="By A. Reporter",
+                    paragraphs=("The bridge closes on Monday.", "Traffic will be diverted."),
+                ),
+            )
+        with time_machine.travel(FROZEN - timedelta(minutes=30), tick=False):
+            store.add_version(
+                article.id,
+                ArticleText(
+                    "Harbour bridge to close for two weeks",
+                    byline="By A. Reporter",
+                    paragraphs=(
+                        "The bridge closes on Monday for two weeks.",
+                        "Traffic will be diverted.",
+                        "Ferries will run every ten minutes.",
+                    ),
+                ),
+            )
+        with time_machine.travel(FROZEN - timedelta(minutes=5), tick=False):
+            store.record_check(
+                article.id,
+                CheckState(last_checked=utcnow(), last_error="HTTP 503", failures=1, checks=2),
+            )
+        return article.id
+
+
+def _exports(root: Path, article_id: str, capsys: pytest.CaptureFixture[str]) -> dict[str, str]:
+    """Every export format of the article, through the CLI, at whatever the clock says."""
+    out = {}
+    for fmt in ("markdown", "atom", "json"):
+        code = main(["--db", str(root), "--export", article_id, "--format", fmt])
+        captured = capsys.readouterr()
+        assert code == 0, captured.err
+        out[fmt] = captured.out
+    return out
+
+
+def test_exports_of_a_recent_article_are_the_same_a_week_later(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Under a frozen clock, then a week later: identical bytes in every format (today's
+    "Checking" line would have moved from "every 15 minutes" to "every 3 days")."""
+    root = tmp_path / "cache"
+    article_id = _build_recent(root)
+    with time_machine.travel(FROZEN, tick=False):
+        today = _exports(root, article_id, capsys)
+    with time_machine.travel(FROZEN + timedelta(days=7), tick=False):
+        next_week = _exports(root, article_id, capsys)
+    assert next_week == today
+    assert_golden("recent.md", today["markdown"])
+    assert_golden("recent.atom", today["atom"])
+    assert_golden("recent.json", today["json"])
+
+
+def test_the_checking_line_needs_an_explicit_now(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = tmp_path / "cache"
+    article_id = _build_recent(root)
+    lines = []
+    for now in ("2026-03-10T12:00:00Z", "2026-03-17T12:00:00Z"):
+        assert main(["--db", str(root), "--export", article_id, "--now", now]) == 0
+        (line,) = [x for x in capsys.readouterr().out.splitlines() if "Checking" in x]
+        lines.append(line)
+    assert lines == [
+        "- **Checking:** next check due 2026-03-10 12:10 UTC (as of 2026-03-10 12:00 UTC)",
+        "- **Checking:** next check due 2026-03-13 11:55 UTC (as of 2026-03-17 12:00 UTC)",
+    ]
+    with time_machine.travel(FROZEN, tick=False):
+        assert main(["--db", str(root), "--export", article_id, "--now", "now"]) == 0
+    assert lines[0] in capsys.readouterr().out

@@ -14,6 +14,7 @@ from newsdiff_tui import __version__
 from newsdiff_tui.commands import cache
 from newsdiff_tui.commands.common import EXIT_USAGE, warn
 from newsdiff_tui.errors import AmbiguousError, NewsdiffError
+from newsdiff_tui.textnorm import display_safe
 
 DESCRIPTION = """\
 Track how online news articles change after they are published.
@@ -43,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"newsdiff-tui {__version__}")
-    parser.add_argument("--db", metavar="DIR", help="cache directory (default: see below)")
+    add_global_options(parser)
     parser.add_argument(
         "--demo",
         action="store_true",
@@ -72,10 +73,52 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--no-latest", action="store_true", help="leave out the latest full text at the end"
     )
+    export.add_argument(
+        "--now",
+        metavar="TIME",
+        help="with markdown: add when the next check is due as of TIME (ISO 8601, or 'now' "
+        "for the clock); left out by default, so the same cache gives the same bytes any day",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     for module in _command_modules():
         module.register(sub)
+    for command_parser in _command_parsers(parser):
+        add_global_options(command_parser, after_command=True)
     return parser
+
+
+def add_global_options(parser: argparse.ArgumentParser, *, after_command: bool = False) -> None:
+    """The options every command understands (``--db``), before the command or after it.
+
+    After a command they default to ``SUPPRESS``, so that leaving them out there keeps the
+    value given before the command; given in both places, the later one wins.
+    """
+    default = argparse.SUPPRESS if after_command else None
+    if "--db" not in parser._option_string_actions:
+        parser.add_argument(
+            "--db",
+            metavar="DIR",
+            type=_directory,
+            default=default,
+            help="cache directory (default: $NEWSDIFF_HOME, else the user data dir)",
+        )
+
+
+def _directory(text: str) -> str:
+    """A ``--db`` value: an empty one would silently mean the default cache, so it is refused."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("name a directory (it is empty)")
+    return text
+
+
+def _command_parsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    """Every subcommand's parser, nested ones (``feed list``) included, each once."""
+    found: list[argparse.ArgumentParser] = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in dict.fromkeys(action.choices.values()):  # aliases share a parser
+                found += [child, *_command_parsers(child)]
+    return found
 
 
 def _command_modules() -> list:
@@ -97,14 +140,41 @@ def run_tui(args: argparse.Namespace) -> int:
     return run_app(db=args.db, demo=args.demo)
 
 
+# Export options and their defaults: given without --export they would be silently ignored.
+_EXPORT_ONLY = {
+    "output": ("-o", None),
+    "export_format": ("--format", "markdown"),
+    "source": ("--source", None),
+    "since": ("--since", None),
+    "full": ("--full", False),
+    "no_latest": ("--no-latest", False),
+    "now": ("--now", None),
+}
+
+
+def _refuse_ignored_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """A usage error (exit 2) for options that would do nothing, instead of ignoring them:
+    ``newsdiff-tui -o story.md`` would otherwise open the app."""
+    if args.export and args.command:
+        parser.error("--export cannot be combined with a command")
+    if args.demo and (args.command or args.export):
+        parser.error("--demo opens the app on the demo article; it takes no command or --export")
+    if not args.export and not args.command:
+        given = [
+            flag for dest, (flag, unset) in _EXPORT_ONLY.items() if getattr(args, dest) != unset
+        ]
+        if given:
+            verb = "applies" if len(given) == 1 else "apply"
+            parser.error(f"{', '.join(given)} {verb} only to --export ARTICLE")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the process exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    _refuse_ignored_options(parser, args)
     try:
         if args.export:
-            if args.command:
-                parser.error("--export cannot be combined with a command")
             from newsdiff_tui.commands.exportcmd import run_export
 
             return run_export(args)
@@ -114,12 +184,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except AmbiguousError as exc:
         warn(str(exc))
         for article in exc.matches:
-            print(
-                f"  {article.id}  {article.source}  {article.title or article.url}", file=sys.stderr
-            )
+            name = display_safe(f"{article.source}  {article.title or article.url}", one_line=True)
+            print(f"  {article.id}  {name}", file=sys.stderr)
         return EXIT_USAGE
     except NewsdiffError as exc:
-        warn(str(exc))
+        warn(str(exc))  # warn makes it one line, escape codes stripped (display_safe)
         return EXIT_USAGE
     except KeyboardInterrupt:
         warn("interrupted")

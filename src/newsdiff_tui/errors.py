@@ -9,6 +9,14 @@ class CacheError(NewsdiffError):
     """The cache cannot be used as it is (corrupt file, newer schema, unwritable directory)."""
 
 
+class NoCacheError(CacheError):
+    """There is no cache where one was expected (a read-only command before any ``add``)."""
+
+
+class InputError(NewsdiffError):
+    """A file the user named cannot be read as needed (missing, a directory, too large...)."""
+
+
 class NotFoundError(NewsdiffError):
     """An article or version the user named is not in the cache."""
 

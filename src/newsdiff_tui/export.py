@@ -2,7 +2,10 @@
 
 The CLI (``--export``) and the TUI's ``e`` key both call ``export_article``; the renderers are
 pure functions of an article and its versions, so the same cache always gives the same bytes
-(no "generated at" times). Every diff comes from ``newsdiff_tui.diff``: one engine for all.
+on any day: no "generated at" time, every time shown comes from the cache, and the one line
+that depends on the clock (the Markdown "Checking" line: when the next check is due) appears
+only when the caller passes ``now`` explicitly (``--now``). Every diff comes from
+``newsdiff_tui.diff``: one engine for all.
 
 Article text is untrusted: in Markdown every character that could start markup is
 backslash-escaped, in Atom the diff's HTML is escaped once for HTML and once for XML.
@@ -37,7 +40,7 @@ from newsdiff_tui.schedule import next_check
 from newsdiff_tui.storage import atomic_write_bytes
 from newsdiff_tui.store import Store
 from newsdiff_tui.textnorm import strip_control
-from newsdiff_tui.timeutil import humanize_delta, utcnow
+from newsdiff_tui.timeutil import humanize_delta
 
 FORMATS: dict[str, str] = {"markdown": ".md", "json": ".json", "atom": ".atom", "html": ".html"}
 ARROW = "→"
@@ -91,9 +94,10 @@ def changes(versions: Sequence[Version]) -> list[Change]:
     ]
 
 
-def check_status(article: Article, now: datetime | None = None) -> str:
-    """What the scheduler says about the next check at ``now`` (default: the current time)."""
-    when = next_check(article, now=now or utcnow())
+def check_status(article: Article, now: datetime) -> str:
+    """What the scheduler says at ``now`` about the next check (never the clock's own time:
+    exports must not change as days pass)."""
+    when = next_check(article, now=now)
     return WONT_BE_CHECKED if when is None else f"next check due {_when(when)}"
 
 
@@ -176,12 +180,18 @@ def _field_lines(change: Change, words: Callable[[Sequence[WordOp]], str]) -> li
 
 
 def render_markdown(
-    article: Article, versions: Sequence[Version], *, full: bool = False, latest: bool = True
+    article: Article,
+    versions: Sequence[Version],
+    *,
+    full: bool = False,
+    latest: bool = True,
+    now: datetime | None = None,
 ) -> str:
     """An article's history as Markdown: metadata, each change as a word diff, the latest text.
 
     ``full`` includes unchanged paragraphs instead of folding them; ``latest`` appends the
-    latest version's full text.
+    latest version's full text; ``now`` adds a "Checking" line (when the next check is due, as
+    of ``now``), left out otherwise so that the same cache gives the same bytes on any day.
     """
     ordered = sorted(versions, key=lambda v: v.number)
     title = article.title or (ordered[-1].text.title if ordered else "") or article.url
@@ -195,9 +205,8 @@ def render_markdown(
         meta.append(("Last changed", _when(ordered[-1].fetched_at)))
     count = len(ordered)
     meta.append(("Versions", f"{count} ({max(count - 1, 0)} change{'' if count == 2 else 's'})"))
-    status = check_status(article)
-    if status:
-        meta.append(("Checking", status))
+    if now is not None:
+        meta.append(("Checking", f"{check_status(article, now)} (as of {_when(now)})"))
     if article.check.last_checked:
         failed = (
             f", failed: {md_escape(article.check.last_error)}" if article.check.last_error else ""
@@ -344,10 +353,13 @@ def render(
     *,
     full: bool = False,
     latest: bool = True,
+    now: datetime | None = None,
 ) -> str:
-    """The export of an article in ``fmt`` (one of ``FORMATS``)."""
+    """The export of an article in ``fmt`` (one of ``FORMATS``); ``now``: see
+    ``render_markdown`` (HTML uses it the same way; Atom and JSON hold nothing that depends
+    on the clock)."""
     if fmt == "markdown":
-        return render_markdown(article, versions, full=full, latest=latest)
+        return render_markdown(article, versions, full=full, latest=latest, now=now)
     if fmt == "atom":
         return render_atom(article, versions)
     if fmt == "json":
@@ -355,7 +367,7 @@ def render(
     if fmt == "html":
         from newsdiff_tui.export_html import render_html  # it builds on this module
 
-        return render_html(article, versions)
+        return render_html(article, versions, now=now)
     raise ExportError(f"unknown export format {fmt!r} (use one of: {', '.join(FORMATS)})")
 
 
@@ -406,6 +418,7 @@ def export_article(
     directory: Path | None = None,
     full: bool = False,
     latest: bool = True,
+    now: datetime | None = None,
 ) -> Path:
     """Write an article's export to a file and return where (the TUI's ``e`` key, the CLI).
 
@@ -414,7 +427,7 @@ def export_article(
     Raises ``NewsdiffError`` subclasses with a message for the user.
     """
     article = store.article(article_id)
-    text = render(article, store.versions(article_id), fmt, full=full, latest=latest)
+    text = render(article, store.versions(article_id), fmt, full=full, latest=latest, now=now)
     base = Path(directory) if directory is not None else None
     if path is not None:
         target = base / path if base is not None else Path(path)

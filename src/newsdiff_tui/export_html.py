@@ -305,15 +305,6 @@ class SiteLinks:
     compare: Callable[[int, int], str | None] = field(default=lambda old, new: None)
 
 
-def status_reference(article: Article, versions: Sequence[Version]) -> datetime:
-    """The moment the check status is told at when no ``now`` is given: the article's last
-    check, else its latest version, else when it was first seen (from the cache, no clock)."""
-    moments = [article.first_seen, *(v.fetched_at for v in versions[-1:])]
-    if article.check.last_checked is not None:
-        moments.append(article.check.last_checked)
-    return max(moments)
-
-
 def _about(article: Article, versions: Sequence[Version], now: datetime | None) -> list[str]:
     """The paragraphs under the headline: source, link, how often it changed, check status."""
     lines = [
@@ -324,7 +315,6 @@ def _about(article: Article, versions: Sequence[Version], now: datetime | None) 
     status = [changed_times(len(versions) - 1)]
     if versions:
         status.append(f"It last changed {_when(versions[-1].fetched_at)}.")
-    reference = now or status_reference(article, versions)
     checked = article.check.last_checked
     status.append(
         f"Last checked {_when(checked)}." if checked else "Not checked by this tracker yet."
@@ -335,7 +325,8 @@ def _about(article: Article, versions: Sequence[Version], now: datetime | None) 
             f"The last check failed ({plural(failures, 'failure')} in a row): "
             f"{article.check.last_error}."
         )
-    status.append(f"As of {_when(reference)}: {check_status(article, now=reference)}.")
+    if now is not None:  # the schedule depends on the clock: told only at an explicit --now
+        status.append(f"As of {_when(now)}: {check_status(article, now=now)}.")
     lines.append(f'<p class="status">{esc(" ".join(status))}</p>')
     if article.feed_url:
         lines.append(f'<p class="about">Found in the feed {external_link(article.feed_url)}</p>')

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urljoin
 
+from newsdiff_tui.cachecheck import check_feeds
 from newsdiff_tui.errors import NewsdiffError, NotFoundError
 from newsdiff_tui.fetch import Fetcher, FetchOptions
 from newsdiff_tui.model import Article
@@ -74,9 +75,8 @@ def _storage(store: Store) -> AtomicJSONStorage:
 
 
 def _read(store: Store) -> dict[str, dict[str, Any]]:
-    data = _storage(store).read() or {}
-    feeds = data.get("feeds") or {}
-    return {url: doc for url, doc in feeds.items() if isinstance(doc, dict) and "url" in doc}
+    storage = _storage(store)
+    return check_feeds(storage.read(), storage.path)  # CacheError if of the wrong shape
 
 
 def _write(store: Store, feeds: dict[str, dict[str, Any]]) -> None:

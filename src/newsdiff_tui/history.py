@@ -31,6 +31,13 @@ the keys in this order, two-space indents and a final newline, so equal caches g
 On import, versions are added in ``fetched_at`` order through the store, which normalises the
 text and recomputes ``number``, ``boring``, ``revert_of`` and ``text_hash`` (so they are
 informational in the file); versions whose ``fetched_at`` the cache already holds are skipped.
+
+An import file is untrusted. A URL (``url``, ``feed_url``, ``check.final_url``) must pass
+``urls.url_problem``: one holding control characters (an escape code) or spaces is refused, and
+nothing is written. Every other text is stored with its control characters and escape
+sequences removed: the title, byline and paragraphs by the store's normalisation (the rule for
+fetched pages too), ``source``, ``published`` and the check's texts here. So the cache never
+holds an escape code, and what prints it strips them again (``textnorm.display_safe``).
 The check state is restored unless the cache has a more recent check of the article. Exporting,
 importing into an empty cache and exporting again gives identical bytes.
 
@@ -49,7 +56,9 @@ from typing import Any
 from newsdiff_tui.errors import NewsdiffError
 from newsdiff_tui.model import Article, ArticleText, CheckState, Version
 from newsdiff_tui.store import Store
+from newsdiff_tui.textnorm import normalize
 from newsdiff_tui.timeutil import from_iso, to_iso
+from newsdiff_tui.urls import url_problem
 
 FORMAT = "newsdiff-tui/history"
 FORMAT_VERSION = 1
@@ -106,6 +115,22 @@ def _optional_str(doc: dict[str, Any], key: str, where: str) -> str | None:
     return value
 
 
+def _optional_text(doc: dict[str, Any], key: str, where: str) -> str | None:
+    """``_optional_str`` normalised as stored text is (escape sequences and control characters
+    removed, whitespace collapsed); None when nothing is left."""
+    value = _optional_str(doc, key, where)
+    return (normalize(value) or None) if value is not None else None
+
+
+def _optional_url(doc: dict[str, Any], key: str, where: str) -> str | None:
+    """``doc[key]`` if it is missing/null or a URL ``url_problem`` accepts; else a format error."""
+    value = _optional_str(doc, key, where)
+    if value is not None:
+        problem = url_problem(value)
+        _require(problem is None, where, f"'{key}' is refused: {problem}")
+    return value
+
+
 def _time(value: Any, where: str, key: str) -> datetime | None:
     """Parse an optional ISO 8601 time, with an error naming the field."""
     if value is None:
@@ -138,8 +163,10 @@ def _check_from_json(doc: Any, where: str) -> CheckState | None:
                 type(value) is int and value >= 0, where, f"'{spec.name}' must be a whole number"
             )
             values[spec.name] = value
-        else:
-            values[spec.name] = _optional_str(doc, spec.name, where)
+        elif spec.name == "final_url":
+            values[spec.name] = _optional_url(doc, spec.name, where)
+        else:  # an error message, or a validator sent back to the server as a header
+            values[spec.name] = _optional_text(doc, spec.name, where)
     return CheckState(**values)
 
 
@@ -177,11 +204,9 @@ def parse_history(data: Any, *, where: str = "import") -> ParsedHistory:
         f"{FORMAT_VERSION}): upgrade newsdiff-tui to import it",
     )
     url = data.get("url")
-    _require(
-        isinstance(url, str) and url.startswith(("http://", "https://")),
-        where,
-        "'url' must be an http(s) URL",
-    )
+    _require(isinstance(url, str), where, "'url' must be an http(s) URL")
+    problem = url_problem(url)
+    _require(problem is None, where, f"'url' is refused: {problem}")
     versions = data.get("versions")
     _require(
         isinstance(versions, list) and bool(versions), where, "'versions' must be a non-empty list"
@@ -200,17 +225,17 @@ def parse_history(data: Any, *, where: str = "import") -> ParsedHistory:
         _require(isinstance(title, str), at, "'title' must be a string")
         fetched_at = _time(entry.get("fetched_at"), at, "fetched_at")
         _require(fetched_at is not None, at, "'fetched_at' must be an ISO 8601 time")
-        text = ArticleText(
+        text = ArticleText(  # title, byline and paragraphs: the store normalises them
             title=title,
             byline=_optional_str(entry, "byline", at),
-            published=_optional_str(entry, "published", at),
+            published=_optional_text(entry, "published", at),
             paragraphs=tuple(paragraphs),
         )
         texts.append((fetched_at, text))
     texts.sort(key=lambda item: item[0])
     first_seen = _time(data.get("first_seen"), where, "first_seen") or texts[0][0]
-    source = data.get("source") if isinstance(data.get("source"), str) else None
-    feed_url = _optional_str(data, "feed_url", where)
+    source = _optional_text(data, "source", where)  # None: derived from the URL
+    feed_url = _optional_url(data, "feed_url", where)
     check = _check_from_json(data.get("check"), where)
     return ParsedHistory(url, source, feed_url, first_seen, tuple(texts), check)
 

@@ -388,7 +388,7 @@ def build_site(
     """Write (or bring up to date) the static site of ``articles`` in ``directory``.
 
     ``scope`` names the selection in the feed (the ``--source`` filter); ``now`` is when the
-    check status is told (default: each article's last check, from the cache). Raises
+    check status is told (default: not told, since it depends on the clock). Raises
     ``ExportError`` when the directory cannot be used.
     """
     directory = Path(directory)

@@ -152,11 +152,15 @@ class IndexJournal:
         log_path: Path,
         *,
         order: Callable[[dict[str, Any]], Any] | None = None,
+        check: Callable[[list[dict[str, Any]], Path], None] | None = None,
     ) -> None:
         self.snapshot_path = snapshot_path
         self.log_path = log_path
         # Snapshots are written in descending ``order``, so the reader's sort is nearly free.
         self._order = order or (lambda doc: doc["id"])
+        # Called on the documents read (the snapshot's all at once, then each journal entry, with
+        # the file): raises CacheError for one of the wrong shape, so none reaches ``docs``.
+        self._check = check or (lambda docs, path: None)
         self.docs: dict[str, dict[str, Any]] = {}
         self.pending: set[str] = set()  # ids with an intent and no outcome yet
         self.generation = 0  # bumped whenever ``docs`` changes, for callers' caches
@@ -221,6 +225,7 @@ class IndexJournal:
             if not isinstance(doc, dict) or not isinstance(doc.get("id"), str):
                 raise CacheError(f"index file has a malformed entry: {self.snapshot_path}")
             docs[doc["id"]] = doc
+        self._check(list(docs.values()), self.snapshot_path)
         log_id = None
         if journal:
             header = next(iter(journal.values()))
@@ -269,7 +274,7 @@ class IndexJournal:
             found.append((self.snapshot_path, str(exc)))
         try:
             _, _, _, records = self._read_log_from(0, None)
-            scratch = IndexJournal(self.snapshot_path, self.log_path)
+            scratch = IndexJournal(self.snapshot_path, self.log_path, check=self._check)
             scratch._apply(records)
         except CacheError as exc:
             found.append((self.log_path, str(exc)))
@@ -281,8 +286,11 @@ class IndexJournal:
                 doc = record["put"]
                 if not isinstance(doc, dict) or not isinstance(doc.get("id"), str):
                     raise CacheError(f"index journal has a malformed record: {self.log_path}")
+                self._check([doc], self.log_path)
                 self.docs[doc["id"]] = doc
                 self.pending.discard(doc["id"])
+            elif not isinstance(record.get("del", record.get("intent", "")), str):
+                raise CacheError(f"index journal has a malformed record: {self.log_path}")
             elif "del" in record:
                 self.docs.pop(record["del"], None)
                 self.pending.discard(record["del"])

@@ -29,7 +29,8 @@ from typing import Any, TypeVar
 
 from tinydb import TinyDB
 
-from newsdiff_tui.errors import AmbiguousError, CacheError, NotFoundError
+from newsdiff_tui.cachecheck import check_index_entries, check_meta, check_shard
+from newsdiff_tui.errors import AmbiguousError, CacheError, NoCacheError, NotFoundError
 from newsdiff_tui.gcpause import gc_paused
 from newsdiff_tui.model import Article, ArticleText, CheckState, Version
 from newsdiff_tui.storage import (
@@ -270,7 +271,9 @@ class Store:
         self._sorted: list[Article] = []
         self._sorted_generation = -1
         self._check_schema()
-        self._journal = IndexJournal(self.index_path, self.log_path, order=_doc_order)
+        self._journal = IndexJournal(
+            self.index_path, self.log_path, order=_doc_order, check=check_index_entries
+        )
         self._load_index()
 
     # ----- lifecycle -------------------------------------------------------------------
@@ -294,7 +297,7 @@ class Store:
         meta = read_json_file(meta_path)
         if meta is None:
             if not self._create:
-                raise CacheError(
+                raise NoCacheError(
                     f"no cache at {self.root} (`newsdiff-tui add URL` or `import FILE` makes one)"
                 )
             try:
@@ -307,7 +310,7 @@ class Store:
                 if read_json_file(meta_path) is None:
                     self._write(meta_path, {"schema": SCHEMA_VERSION})
             return
-        schema = self._schema_of(meta, meta_path)
+        schema = check_meta(meta, meta_path)
         if schema > SCHEMA_VERSION:
             raise CacheError(
                 f"the cache at {self.root} has schema {schema}, newer than this newsdiff-tui "
@@ -316,17 +319,10 @@ class Store:
         if schema < SCHEMA_VERSION:
             self._migrate(meta_path)
 
-    @staticmethod
-    def _schema_of(meta: Any, meta_path: Path) -> int:
-        schema = meta.get("schema") if isinstance(meta, dict) else None
-        if not isinstance(schema, int) or isinstance(schema, bool) or schema < 0:
-            raise CacheError(f"cache file has no valid schema version: {meta_path}")
-        return schema
-
     def _migrate(self, meta_path: Path) -> None:
         """Upgrade an older cache step by step (under the lock: one process migrates)."""
         with self.locked():
-            schema = self._schema_of(read_json_file(meta_path), meta_path)
+            schema = check_meta(read_json_file(meta_path), meta_path)
             while schema < SCHEMA_VERSION:
                 step = MIGRATIONS.get(schema)
                 if step is None:
@@ -586,7 +582,7 @@ class Store:
         data = AtomicJSONStorage(path).read()
         if data is None:
             raise NotFoundError(f"no article with id {article_id} in {self.root}")
-        _check_shard(data, path, article_id)
+        check_shard(data, path, article_id)
         return data
 
     def versions(self, article_id: str) -> list[Version]:
@@ -715,7 +711,7 @@ class Store:
         data = AtomicJSONStorage(path).read()
         if data is None:
             raise NotFoundError(f"missing shard {path}")
-        _check_shard(data, path, path.stem)
+        check_shard(data, path, path.stem)
         return self._doc_from_data(data)
 
     @staticmethod
@@ -840,55 +836,6 @@ class Store:
             self._wrote = True
         done.append(f"rebuilt {self.index_path} from {len(shard_docs)} shards")
         return done
-
-
-def _check_shard(data: dict[str, Any], path: Path, article_id: str | None = None) -> None:
-    """Raise ``CacheError`` naming ``path`` unless ``data`` has the shape of a shard."""
-
-    def bad(what: str) -> CacheError:
-        return CacheError(f"shard is malformed ({what}): {path}")
-
-    table = data.get("article")
-    if not isinstance(table, dict) or len(table) != 1:
-        raise bad("no single article document")
-    meta = next(iter(table.values()))
-    if not isinstance(meta, dict):
-        raise bad("article document is not an object")
-    for key in ("id", "url", "first_seen"):
-        if not isinstance(meta.get(key), str):
-            raise bad(f"article has no {key}")
-    if article_id is not None and meta["id"] != article_id:
-        raise bad("article id does not match the file name")
-    if not isinstance(meta.get("check") or {}, dict):
-        raise bad("check state is not an object")
-    versions = data.get("versions", {})
-    if not isinstance(versions, dict):
-        raise bad("versions is not a table")
-    numbers = []
-    for doc in versions.values():
-        if not isinstance(doc, dict):
-            raise bad("a version is not an object")
-        number = doc.get("number")
-        paragraphs = doc.get("paragraphs")
-        if (
-            not isinstance(number, int)
-            or isinstance(number, bool)
-            or not isinstance(doc.get("text_hash"), str)
-            or not isinstance(doc.get("fetched_at"), str)
-            or not isinstance(doc.get("title") or "", str)
-            or not isinstance(paragraphs, list)
-            or not all(isinstance(p, str) for p in paragraphs)
-        ):
-            raise bad(f"version {number!r} lacks a field or has one of the wrong type")
-        numbers.append(number)
-    if sorted(numbers) != list(range(len(numbers))):
-        raise bad("version numbers are not 0..n-1")
-    try:
-        _ts(meta["first_seen"])
-        for doc in versions.values():
-            _ts(doc["fetched_at"])
-    except ValueError:
-        raise bad("a timestamp is not ISO 8601") from None
 
 
 def _meta_of(data: dict[str, Any]) -> dict[str, Any]:

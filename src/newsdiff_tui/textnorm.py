@@ -11,8 +11,17 @@ _INVISIBLE = dict.fromkeys(
     None,
 )
 _WHITESPACE = re.compile(r"\s+")
-# ESC-introduced terminal sequences (CSI, OSC, and two-byte escapes), removed whole.
-_ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
+# Terminal control sequences, removed whole (ECMA-48), in their 7-bit (ESC ...) and 8-bit (C1)
+# forms: CSI (colours, cursor moves, clearing); the string controls OSC, DCS, SOS, PM and APC
+# up to BEL or ST (an OSC sets the window title or a hyperlink); other escapes (ESC 7, ESC ( B).
+# An 8-bit string control only counts when terminated: a stray U+009D (a byte that
+# windows-1252 leaves undefined) must not swallow the rest of a paragraph.
+_ANSI = re.compile(
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"
+    r"|\x1b[P\]X^_][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
+    r"|[\x90\x98\x9d\x9e\x9f][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)"
+    r"|\x1b[ -/]*[0-~]"
+)
 
 
 # C0 and C1 control characters except tab and newline (Unicode category Cc, minus those two).
@@ -73,8 +82,22 @@ def boring_key(text: str) -> str:
     return _NOT_WORD.sub(" ", text).strip()
 
 
-def display_safe(text: str) -> str:
-    """Untrusted web text made safe for a terminal: control sequences stripped, one line per
-    paragraph kept. Rich markup escaping is the UI's job (``rich.markup.escape``) where markup
-    is parsed at all."""
-    return strip_control(unicodedata.normalize("NFC", text))
+# Bidi embedding, override and isolate controls: they reorder how a terminal shows the text
+# around them ("Trojan Source"), so a title could make a line read differently from its bytes.
+_BIDI_CONTROLS = dict.fromkeys(
+    map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"), None
+)
+
+
+def display_safe(text: object, *, one_line: bool = False) -> str:
+    """Untrusted text (from the web, an import file or a cache file) made safe for a terminal.
+
+    Escape sequences, C0/C1 control characters and bidi overrides are removed; tabs and
+    newlines are kept unless ``one_line``, which folds every whitespace run into one space (for
+    messages that must stay one line). Anything that is not a string is shown as ``str()``
+    would. Rich markup escaping is the UI's job (``rich.markup.escape``) where markup is parsed.
+    """
+    if not isinstance(text, str):
+        text = "" if text is None else str(text)
+    text = strip_control(unicodedata.normalize("NFC", text).translate(_BIDI_CONTROLS))
+    return _WHITESPACE.sub(" ", text).strip() if one_line else text

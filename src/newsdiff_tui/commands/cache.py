@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
+from typing import Any
 
 from newsdiff_tui.commands.common import EXIT_USAGE, open_store, warn
-from newsdiff_tui.errors import NewsdiffError
+from newsdiff_tui.errors import NoCacheError
 from newsdiff_tui.history import apply_history, parse_history
+from newsdiff_tui.inputs import input_name, read_input_json
+from newsdiff_tui.model import Article
 from newsdiff_tui.search import check_search_index
-from newsdiff_tui.storage import decode_json
-from newsdiff_tui.store import article_to_doc
+from newsdiff_tui.store import article_to_doc, default_root
 from newsdiff_tui.textnorm import display_safe
+from newsdiff_tui.timeutil import to_iso
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -22,7 +24,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Import article histories (the format --export --format json "
         "writes; the bundled seed file is one).",
     )
-    p.add_argument("files", nargs="+", metavar="FILE.json")
+    p.add_argument(
+        "files", nargs="+", metavar="FILE.json", help="history files (- reads standard input)"
+    )
     p.set_defaults(handler=run_import)
 
     p = sub.add_parser(
@@ -30,7 +34,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="list tracked articles",
         description="List tracked articles, most recently changed first.",
     )
-    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="one JSON object per line: id, url, source, title, versions, first_seen, "
+        "last_changed, last_error (why the last check failed, or null) and failures (failed "
+        "checks in a row)",
+    )
     p.set_defaults(handler=run_list)
 
     p = sub.add_parser(
@@ -47,66 +57,78 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=run_doctor)
 
 
-def _read_json(path: Path) -> object:
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise NewsdiffError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise NewsdiffError(f"{path}: is a directory, not a JSON file") from None
-    except OSError as exc:
-        raise NewsdiffError(f"{path}: cannot read ({exc.strerror})") from None
-    try:
-        return decode_json(raw)
-    except ValueError as exc:
-        raise NewsdiffError(f"{path}: not valid JSON ({exc})") from None
-
-
 def run_import(args: argparse.Namespace) -> int:
-    # Validate every file before writing anything, so a bad file in the list changes nothing.
-    parsed = [parse_history(_read_json(Path(f)), where=f) for f in args.files]
+    """Import every file, or nothing: all are read and validated before the cache is touched."""
+    parsed = [
+        parse_history(read_input_json(name, what="history"), where=input_name(name))
+        for name in args.files
+    ]
     with open_store(args) as store:
         for history in parsed:
             article, added = apply_history(store, history)
-            print(f"imported {added} version(s) of {article.id}  {article.title}")
+            title = display_safe(article.title or article.url, one_line=True)
+            print(f"imported {added} version(s) of {article.id}  {title}")
     return 0
 
 
 def run_list(args: argparse.Namespace) -> int:
-    with open_store(args) as store:
+    """The tracked articles, most recently changed first; a missing cache is an empty one."""
+    try:
+        store = open_store(args, create=False)  # listing never creates a cache
+    except NoCacheError:
+        if not args.json:
+            warn(f"no articles in {default_root(args.db)} yet: `newsdiff-tui add URL` tracks one")
+        return 0
+    with store:
         articles = store.articles()
         if not articles and not args.json:
             warn(f"no articles in {store.root} yet: `newsdiff-tui add URL` tracks one")
         for article in articles:
-            doc = article_to_doc(article)
             if args.json:
-                for internal in ("check", "feed_url", "words"):
-                    doc.pop(internal, None)
-                print(json.dumps(doc, ensure_ascii=False))
+                print(json.dumps(list_document(article), ensure_ascii=False))
                 continue
-            changed = (doc["last_changed"] or "-")[:16].replace("T", " ")
-            # Titles and errors come from the web: no escape sequence may reach the terminal.
-            title = display_safe(article.title or article.url)
-            print(
-                f"{article.id}  {display_safe(article.source):<12.12} "
-                f"{article.version_count:>3}v  {changed:<16}  {title}"
-            )
-            check = article.check
-            if check.last_error:
-                runs = f"{check.failures} failed check{'s' if check.failures != 1 else ''} in a row"
-                print(f"{'':18}! {runs}: {display_safe(check.last_error)}")
+            _print_article(article)
     return 0
 
 
+def list_document(article: Article) -> dict[str, Any]:
+    """One line of ``list --json``: the index document without internals, plus why the last
+    check failed (``last_error``, null after a success) and how many failed in a row."""
+    doc = article_to_doc(article)
+    for internal in ("check", "feed_url", "words"):
+        doc.pop(internal, None)
+    doc["last_error"] = article.check.last_error
+    doc["failures"] = article.check.failures
+    return doc
+
+
+def _print_article(article: Article) -> None:
+    """An article as ``list`` shows it: one line, and a second one when its last check failed.
+
+    Titles, sources and errors come from the web or an import file: all go through
+    ``display_safe`` so no escape sequence reaches the terminal.
+    """
+    changed = (to_iso(article.last_changed) or "-")[:16].replace("T", " ")
+    title = display_safe(article.title or article.url, one_line=True)
+    source = display_safe(article.source, one_line=True)
+    print(f"{article.id}  {source:<12.12} {article.version_count:>3}v  {changed:<16}  {title}")
+    check = article.check
+    if check.last_error:
+        runs = f"{check.failures} failed check{'s' if check.failures != 1 else ''} in a row"
+        print(f"{'':18}! {runs}: {display_safe(check.last_error, one_line=True)}")
+
+
 def run_doctor(args: argparse.Namespace) -> int:
-    with open_store(args) as store:
+    """Check every cache file (exit 2 on problems it did not repair); never creates a cache."""
+    with open_store(args, create=False) as store:
         report = store.doctor(rebuild_index=args.rebuild_index)
-        # Hook: the search index (search.py) is derived too; it checks and rebuilds itself.
+        # The search index (search.py) is derived too; it checks and rebuilds itself.
         check_search_index(store, report, rebuild=args.rebuild_index)
+    # Problems quote paths and field names from the cache: printed through display_safe.
     for problem in report.problems:
-        print(f"problem: {problem}")
+        print(f"problem: {display_safe(problem, one_line=True)}")
     for repair in report.repaired:
-        print(f"repaired: {repair}")
+        print(f"repaired: {display_safe(repair, one_line=True)}")
     print(
         f"checked {report.checked_files} file(s): "
         f"{'clean' if report.clean else f'{len(report.problems)} problem(s)'}"

@@ -16,13 +16,15 @@ from newsdiff_tui.errors import NewsdiffError
 from newsdiff_tui.export import ExportError, export_article, render
 from newsdiff_tui.model import Article
 from newsdiff_tui.store import Store
-from newsdiff_tui.timeutil import from_iso
+from newsdiff_tui.textnorm import display_safe
+from newsdiff_tui.timeutil import from_iso, utcnow
 
 
 def run_export(args: argparse.Namespace) -> int:
     """Export one article to stdout or ``-o FILE``, or every article into the ``-o`` directory."""
     everything = args.export.strip() == "all"
     _check_options(args, everything)
+    now = _now(args.now)  # read once: every file of an --export all says the same
     with open_store(args, create=False) as store:
         if not len(store):
             raise NewsdiffError(
@@ -30,14 +32,14 @@ def run_export(args: argparse.Namespace) -> int:
                 "(add one with `newsdiff-tui add URL` or `newsdiff-tui import FILE`)"
             )
         if everything:
-            return _export_all(store, args)
+            return _export_all(store, args, now)
         article = store.resolve(args.export)
-        options = {"full": args.full, "latest": not args.no_latest}
+        options = {"full": args.full, "latest": not args.no_latest, "now": now}
         if args.output:
             path = export_article(
                 store, article.id, fmt=args.export_format, path=Path(args.output), **options
             )
-            print(f"wrote {path}")
+            print(f"wrote {display_safe(str(path), one_line=True)}")
         else:
             text = render(article, store.versions(article.id), args.export_format, **options)
             sys.stdout.write(text)
@@ -53,6 +55,23 @@ def _check_options(args: argparse.Namespace, everything: bool) -> None:
         raise NewsdiffError("--source and --since only apply to --export all")
     if args.export_format != "markdown" and (args.full or args.no_latest):
         raise NewsdiffError("--full and --no-latest only apply to --format markdown")
+    if args.export_format not in ("markdown", "html") and args.now:
+        raise NewsdiffError("--now only applies to --format markdown and html")
+
+
+def _now(text: str | None) -> datetime | None:
+    """The ``--now`` time: None when not given (exports leave out what depends on the clock),
+    the clock's time for ``now``, else an ISO 8601 date or time."""
+    if not text:
+        return None
+    if text.strip().lower() == "now":
+        return utcnow()
+    try:
+        return from_iso(text.strip())
+    except ValueError:
+        raise NewsdiffError(
+            f"--now {text!r} is not a time (use 'now', YYYY-MM-DD or an ISO 8601 time)"
+        ) from None
 
 
 def _since(text: str | None) -> datetime | None:
@@ -79,7 +98,7 @@ def _selected(store: Store, args: argparse.Namespace) -> list[Article]:
     ]
 
 
-def _export_all(store: Store, args: argparse.Namespace) -> int:
+def _export_all(store: Store, args: argparse.Namespace, now: datetime | None) -> int:
     """One file per selected article in the ``-o`` directory, named by ``default_filename``."""
     directory = Path(args.output)
     if directory.exists() and not directory.is_dir():
@@ -95,7 +114,7 @@ def _export_all(store: Store, args: argparse.Namespace) -> int:
     if args.export_format == "html":
         from newsdiff_tui.site import build_site
 
-        report = build_site(store, articles, directory, scope=args.source)
+        report = build_site(store, articles, directory, scope=args.source, now=now)
         for note in report.notes:
             warn(note)
         print(report.summary)
@@ -108,7 +127,9 @@ def _export_all(store: Store, args: argparse.Namespace) -> int:
             directory=directory,
             full=args.full,
             latest=not args.no_latest,
+            now=now,
         )
-        print(f"wrote {path}")
-    print(f"exported {len(articles)} article{'' if len(articles) == 1 else 's'} to {directory}")
+        print(f"wrote {display_safe(str(path), one_line=True)}")
+    where = display_safe(str(directory), one_line=True)  # a path as typed: may hold anything
+    print(f"exported {len(articles)} article{'' if len(articles) == 1 else 's'} to {where}")
     return 0
