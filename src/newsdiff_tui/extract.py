@@ -49,6 +49,7 @@ COLLAPSE_RATIO = 0.5  # a text shrinking below this share of the last version ha
 COLLAPSE_FLOOR = 60  # ...but only when the last version had at least this many words
 WALL_MAX_WORDS = 150  # a text this short that mostly reads like a wall is one
 ARTICLE_BODY_RATIO = 2.0  # JSON-LD articleBody this many times longer than the extraction wins
+_VOID = re.compile(r"<(embed|source|track|wbr|keygen)\b([^>]*?)\s*/?>", re.IGNORECASE)
 _SENTENCE_WORDS = 8  # a text this long found inside another is the same sentence, not a word
 
 # Per-site paragraph XPaths, for sites whose markup trafilatura handles poorly. A rule is
@@ -218,9 +219,19 @@ def _lead_before(paragraphs: list[str], stated: list[str]) -> list[str]:
 
 
 def _load(html: str) -> _Element | None:
+    """The page parsed as trafilatura parses it, with HTML5 void elements closed first."""
     from trafilatura.utils import load_html  # lazy, as above
 
-    return load_html(html)
+    return load_html(_close_void_elements(html))
+
+
+def _close_void_elements(html: str) -> str:
+    """``<embed ...>`` -> ``<embed .../>`` (also source, track, wbr, keygen).
+
+    libxml2's HTML parser predates HTML5 and reads these void elements as containers, so the
+    paragraphs after an ``<embed>`` would end up inside it and be dropped with it.
+    """
+    return _VOID.sub(r"<\1\2/>", html)
 
 
 def explain(html: str | bytes, url: str | None = None) -> Explanation:
@@ -252,7 +263,7 @@ def explain(html: str | bytes, url: str | None = None) -> Explanation:
         extractor = "trafilatura's main-content rules on the cleaned page"
         found = _count(paragraphs)
         if found < MIN_WORDS:
-            served = _trafilatura_paragraphs(html, url)
+            served = _trafilatura_paragraphs(_close_void_elements(html), url)
             if _count(served) > found:
                 paragraphs = served
                 extractor = (

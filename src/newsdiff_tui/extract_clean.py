@@ -83,8 +83,9 @@ _CANDIDATES = (
     ".//*[@class or @id or @role or @hidden or @aria-hidden]"
     " | .//nav | .//aside | .//form | .//dialog"
 )
-# Scripts and styles hold no article text; JSON-LD stays (trafilatura's fallback reads it).
-_NO_TEXT = ".//script[not(@type='application/ld+json')] | .//style"
+# Scripts and styles hold no article text. JSON-LD goes too: it has been read already, and
+# trafilatura's fallback would otherwise paste articleBody in as one paragraph.
+_NO_TEXT = ".//script | .//style"
 _PROTECT_MIN_WORDS = 8  # an articleBody paragraph this long is matched on the page
 # Han, kana and hangul: no spaces between words, so characters are counted instead.
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
