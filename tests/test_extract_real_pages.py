@@ -281,3 +281,49 @@ def test_an_article_about_cookies_is_not_a_wall() -> None:
     text = extract(_page(f"<main><h1>Retailer Fined</h1>{_paragraphs(story)}</main>"))
     assert list(text.paragraphs) == story
     assert collapse_reason(text) is None
+
+
+LEAD = "Cyclists win a three-year fight over the harbour crossing, and the scooters lose theirs."
+
+
+def test_the_lead_the_page_shows_comes_first_even_outside_the_article_body() -> None:
+    """Leads often sit in the article's header, beside the title: extractors drop them."""
+    page = _page(
+        f'<div class="article-header"><h1>{TITLE}</h1><p class="standfirst">{LEAD}</p>'
+        "<p class='date'>12 May 2024</p></div>"
+        f'<div class="article-body">{_paragraphs()}</div>',
+        head=f'<meta name="description" content="{LEAD}">',
+    )
+    found = explain(page)
+    assert list(found.text.paragraphs) == [LEAD, *STORY]
+    assert "the lead" in found.extractor
+
+
+def test_a_description_that_the_page_does_not_show_is_not_added() -> None:
+    page = _page(
+        f"<article><h1>{TITLE}</h1>{_paragraphs()}</article>",
+        head=f'<meta name="description" content="{LEAD}">',
+    )
+    assert list(extract(page).paragraphs) == STORY
+
+
+def test_a_data_table_in_the_article_is_text_row_by_row() -> None:
+    """Figures in a table are article text: an edit to one is a change to track."""
+    rows = [("District", "Votes"), ("North", "12,408"), ("South", "9,877")]
+    table = (
+        "<table>"
+        + "".join(f"<tr><td>{name}</td><td>{votes}</td></tr>" for name, votes in rows)
+        + "</table>"
+    )
+    page = _page(
+        f"<article><h1>{TITLE}</h1>{_paragraphs(STORY[:2])}{table}"
+        f"{_paragraphs(STORY[2:])}</article>"
+    )
+    text = extract(page)
+    assert list(text.paragraphs) == [
+        *STORY[:2],
+        "District Votes",
+        "North 12,408",
+        "South 9,877",
+        *STORY[2:],
+    ]

@@ -8,9 +8,11 @@ Pure and CPU-bound (the tracker runs ``extract`` in a process pool). Steps:
    tools, related lists, "Updated N minutes ago", consent banners) are removed, but never a
    block that holds the article, whatever its class says.
 3. Paragraphs: a per-site rule where the generic result is poor (``SITE_RULES``), else
-   trafilatura's main-content extraction of the cleaned page. Checks: if the cleaned page
-   gives less than a first version needs, the page as served is extracted instead; if JSON-LD
-   ``articleBody`` states at least twice as many words as were found, it is used instead.
+   trafilatura's main-content extraction of the cleaned page (tables included, a row per
+   paragraph: figures in a table are article text). Checks: if the cleaned page gives less
+   than a first version needs, the page as served is extracted instead; the lead the page
+   shows (a block whose text is its description) is put first when extraction left it out;
+   if JSON-LD ``articleBody`` states at least twice as many words as were found, it is used.
 4. Paragraphs that are page furniture ("Advertisement", "Updated 5 minutes ago", the title
    repeated, the byline line) are dropped.
 
@@ -125,7 +127,7 @@ class Explanation:
 
 # ----- paragraphs ----------------------------------------------------------------------------
 _LEAF = {"p", "head", "item", "code"}
-_BLOCK = _LEAF | {"list", "quote", "table", "div"}
+_BLOCK = _LEAF | {"list", "quote", "table", "div", "row", "cell"}
 # Elements of trafilatura's output that end a run of text: their text never runs into the next.
 _SPACED = _BLOCK | {"lb", "cell", "row", "graphic"}
 
@@ -147,6 +149,11 @@ def _body_paragraphs(main: _Element) -> list[str]:
 
     def walk(element: _Element) -> None:
         children = [c for c in element if isinstance(c.tag, str)]
+        if element.tag == "row" and not any(
+            c.tag in _BLOCK for cell in children for c in cell if isinstance(c.tag, str)
+        ):
+            out.append(_block_text(element))  # a table row of plain cells: one paragraph
+            return
         if element.tag in _LEAF or not any(c.tag in _BLOCK for c in children):
             out.append(_block_text(element))
             return
@@ -168,7 +175,7 @@ def _trafilatura_paragraphs(page: str | _Element, url: str | None) -> list[str]:
         url=url,
         output_format="xml",  # keeps the result a tree: no serialising and parsing again
         include_comments=False,
-        include_tables=False,
+        include_tables=True,
         include_images=False,
         include_links=False,
         with_metadata=False,
@@ -202,6 +209,23 @@ def _furniture(text: str, title: str, byline: str | None) -> str | None:
         return "the title repeated"
     if byline and lowered in {byline.casefold(), f"by {byline.casefold()}"}:
         return "the byline line"
+    return None
+
+
+def _visible_lead(tree: _Element, description: str | None, paragraphs: list[str]) -> str | None:
+    """The page's lead (standfirst), when extraction left it out: a block of the cleaned page
+    whose text is exactly the page's description (extractors often drop it as a teaser)."""
+    if not description or reading_words(description) < _SENTENCE_WORDS:
+        return None
+    if description in normalize(" ".join(paragraphs)):
+        return None
+    start = " ".join(description.split()[:_SENTENCE_WORDS])
+    for node in tree.xpath(".//body//text()[contains(normalize-space(.), $start)]", start=start):
+        block = node.getparent()
+        while block is not None and len(normalize(block.text_content())) < len(description):
+            block = block.getparent()
+        if block is not None and normalize(block.text_content()) == description:
+            return description
     return None
 
 
@@ -269,6 +293,10 @@ def explain(html: str | bytes, url: str | None = None) -> Explanation:
                 extractor = (
                     f"trafilatura on the page as served (the cleaned page gave {found} words)"
                 )
+    lead = _visible_lead(tree, meta.description, paragraphs)
+    if lead:
+        paragraphs = [lead, *paragraphs]
+        extractor += "; the lead that the page shows and its description states, first"
     found, stated_words = _count(paragraphs), _count(stated)
     if stated_words >= MIN_WORDS and stated_words >= ARTICLE_BODY_RATIO * found:
         lead = _lead_before(paragraphs, stated)

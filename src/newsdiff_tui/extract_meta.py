@@ -90,6 +90,7 @@ class PageMeta:
     published: str | None
     byline_source: str  # "JSON-LD", "<meta name=author>", "page markup" or "none"
     ld: dict[str, Any]
+    description: str | None = None  # what the page says it is about (often its lead)
 
 
 def _ld_objects(tree: _Element) -> Iterator[dict[str, Any]]:
@@ -276,6 +277,13 @@ def page_meta(tree: _Element) -> PageMeta:
         published=_published(tree, ld),
         byline_source=source,
         ld=ld,
+        description=_text_of(ld.get("description"))
+        or _first_meta(
+            tree,
+            ("name", "description"),
+            ("property", "og:description"),
+            ("name", "twitter:description"),
+        ),
     )
 
 
