@@ -74,11 +74,14 @@ _BYLINE_XPATHS = (
     " or contains(@class, 'writer') or contains(@class, 'Byline') or contains(@class, 'byline')]",
 )
 _BYLINE_TEXT = ".//text()[not(ancestor::time) and not(ancestor::figure)]"
-_BYLINE_DISCARD = re.compile(
-    r"(?:^|\s)comments|comment-?list|comments-list|ProductReviews|sidebar|is-hidden|quote"
-    r"|article-(?:share|support)|print|category|meta-date|meta-reviewer",
-    re.IGNORECASE,
+# Blocks whose author elements are not the article's (trafilatura's AUTHOR_DISCARD_XPATHS).
+_DISCARD_TAGS = {"a", "div", "section", "span"}
+_DISCARD_CLASS = re.compile(
+    r"^[Cc]omments|commentlist|comments-list|sidebar|is-hidden|quote|embedly-instagram"
+    r"|article-(?:share|support)|print|category|meta-date|meta-reviewer"
 )
+_DISCARD_ID = re.compile(r"^comments|comment-?list|ProductReviews")
+_DISCARD_EXACT_CLASS = {"comments", "title", "date"}
 
 
 @dataclass(frozen=True)
@@ -207,8 +210,14 @@ def _title(tree: _Element, ld: dict[str, Any]) -> str:
 def _discarded(node: _Element) -> bool:
     """Whether a node sits in comments, a sidebar or a quote (no byline of the article)."""
     for element in (node, *node.iterancestors()):
-        marks = f"{element.get('class') or ''} {element.get('id') or ''}"
-        if marks.strip() and _BYLINE_DISCARD.search(marks):
+        if element.tag == "figure" or element.tag == "time":
+            return True
+        if element.tag not in _DISCARD_TAGS:
+            continue
+        css, ident = element.get("class") or "", element.get("id") or ""
+        if css in _DISCARD_EXACT_CLASS or ident == "comments":
+            return True
+        if (css and _DISCARD_CLASS.search(css)) or (ident and _DISCARD_ID.search(ident)):
             return True
     return False
 
