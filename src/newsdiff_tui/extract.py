@@ -377,7 +377,7 @@ def collapse_reason(text: ArticleText, previous_words: int | None = None) -> str
     if previous_words is None:
         if words < MIN_WORDS:
             return (
-                f"only {words} words of article text found "
+                f"only {words} word{'' if words == 1 else 's'} of article text found "
                 f"(rule: word floor, {MIN_WORDS} for a first version)"
             )
         return None
