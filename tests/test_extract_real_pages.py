@@ -270,6 +270,18 @@ def test_pages_without_an_article_are_refused_by_a_named_rule(body: str, rule: s
     assert collapse_reason(found.text) == found.refused
 
 
+def test_a_brief_that_quotes_a_wall_phrase_is_not_a_wall() -> None:
+    brief = [
+        "Hackers broke into the city's parking payment site over the weekend, officials said. "
+        'Drivers who tried to pay saw a page reading "Access denied" and then "something '
+        'went wrong", and were asked to complete the captcha again. No card numbers were '
+        "taken, the city said."
+    ]
+    text = extract(_page(f"<main><h1>Parking Site Hacked</h1>{_paragraphs(brief)}</main>"))
+    assert list(text.paragraphs) == brief
+    assert collapse_reason(text) is None
+
+
 def test_an_article_about_cookies_is_not_a_wall() -> None:
     story = [
         "Regulators fined a large retailer on Monday for setting tracking cookies before "

@@ -50,6 +50,7 @@ MIN_WORDS = 5  # fewer words on a first version: a scrap ("Loading", "Home"), no
 COLLAPSE_RATIO = 0.5  # a text shrinking below this share of the last version has collapsed
 COLLAPSE_FLOOR = 60  # ...but only when the last version had at least this many words
 WALL_MAX_WORDS = 150  # a text this short that mostly reads like a wall is one
+WALL_PARAGRAPH_WORDS = 40  # ...counting the wall phrases of paragraphs this short only
 ARTICLE_BODY_RATIO = 2.0  # JSON-LD articleBody this many times longer than the extraction wins
 _VOID = re.compile(r"<(embed|source|track|wbr|keygen)\b([^>]*?)\s*/?>", re.IGNORECASE)
 _SENTENCE_WORDS = 8  # a text this long found inside another is the same sentence, not a word
@@ -96,9 +97,9 @@ _WALL_PHRASES = (
     r"javascript is (?:disabled|required)",
     r"are you a robot",
     r"not a robot",
-    r"captcha",
+    r"(?:complete|solve|enter) the captcha",
     r"access denied",
-    r"forbidden",
+    r"403 forbidden",
     r"(?:page|article|story) (?:was )?(?:not found|cannot be found|could not be found"
     r"|is no longer available)",
     r"404 not found",
@@ -350,7 +351,11 @@ def _reads_like_a_wall(text: ArticleText, words: int) -> bool:
     """A short text most of whose words are in consent/pay-wall or error-page sentences."""
     if words >= WALL_MAX_WORDS:
         return False
-    walled = sum(reading_words(p) for p in text.paragraphs if _WALL.search(p))
+    walled = 0
+    for paragraph in text.paragraphs:
+        count = reading_words(paragraph)
+        if count <= WALL_PARAGRAPH_WORDS and _WALL.search(paragraph):
+            walled += count
     return walled * 2 >= words
 
 
