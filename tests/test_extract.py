@@ -148,3 +148,47 @@ def test_nested_boilerplate_is_removed_safely() -> None:
     )
     for _ in range(50):  # freed nodes touched again would crash or corrupt sooner or later
         assert extract(html).paragraphs == (body.strip(),)
+
+
+NOT_TEXT_LABELS = ["rot13", "rot_13", "base64", "base_64", "hex", "zlib", "bz2", "quopri", "uu"]
+CAFE = "Un café crème coûte trois euros."
+
+
+@pytest.mark.parametrize("label", NOT_TEXT_LABELS)
+@pytest.mark.parametrize(
+    "kind",
+    ["meta charset", "meta http-equiv", "HTTP header", "XML declaration"],
+)
+def test_a_label_that_is_no_text_encoding_is_ignored(label: str, kind: str) -> None:
+    """rot13, base64, hex, zlib...: Python knows them, but they turn bytes into bytes."""
+    declared = label if kind == "HTTP header" else None
+    head = {
+        "meta charset": f'<meta charset="{label}">',
+        "meta http-equiv": f'<meta http-equiv="Content-Type" content="text/html; charset={label}">',
+        "HTTP header": "",
+        "XML declaration": "",
+    }[kind]
+    prolog = f'<?xml version="1.0" encoding="{label}"?>' if kind == "XML declaration" else ""
+    page = f"{prolog}<html><head>{head}</head><body><p>{CAFE}</p></body></html>"
+    # Nothing else declared: UTF-8 when the bytes are UTF-8, else Windows-1252.
+    assert CAFE in decode_html(page.encode("utf-8"), declared)
+    assert CAFE in decode_html(page.encode("cp1252"), declared)
+
+
+def test_a_label_that_is_no_text_encoding_gives_way_to_the_next_label() -> None:
+    page = f'<html><head><meta charset="iso-8859-15"></head><body><p>{CAFE} 5 €</p></body></html>'
+    assert f"{CAFE} 5 €" in decode_html(page.encode("iso-8859-15"), "rot13")
+    xml = '<?xml version="1.0" encoding="koi8-r"?><html><body><p>Привет</p></body></html>'
+    assert "Привет" in decode_html(xml.encode("koi8-r"), "base64")
+
+
+def test_labels_with_no_replace_handling_fall_back() -> None:
+    """idna and punycode are text codecs in Python, but not page charsets."""
+    for label in ("idna", "punycode", "undefined"):
+        assert CAFE in decode_html(CAFE.encode("cp1252"), label)
+
+
+def test_extract_reads_a_rot13_page_as_utf8() -> None:
+    page = f'<html><head><meta charset="rot13"><title>Caf\xe9</title></head><body><p>{CAFE}</p>'
+    text = extract((page + "<p>" + CAFE * 3 + "</p></body></html>").encode("utf-8"))
+    assert text.title == "Café" and text.paragraphs[0] == CAFE

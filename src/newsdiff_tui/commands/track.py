@@ -1,4 +1,4 @@
-"""Tracking commands: ``add``, ``fetch``, ``feed add|list|remove`` and ``extract``."""
+"""Tracking commands: ``add``, ``fetch`` and ``feed add|list|remove``."""
 
 from __future__ import annotations
 
@@ -8,15 +8,12 @@ import json
 import shutil
 import sys
 from dataclasses import asdict
-from pathlib import Path
 from typing import TextIO
 
 from newsdiff_tui.commands.common import open_store, warn
 from newsdiff_tui.errors import NewsdiffError
-from newsdiff_tui.extract import CharsetError, collapse_reason, decode_html, extract
 from newsdiff_tui.feeds import add_feed, load_feeds, remove_feed
-from newsdiff_tui.fetch import Fetcher, FetchOptions
-from newsdiff_tui.model import ArticleText
+from newsdiff_tui.fetch import FetchOptions
 from newsdiff_tui.textnorm import display_safe
 from newsdiff_tui.tracker import CheckEvent, CheckOptions, fetch_run
 from newsdiff_tui.urls import clean_url, url_problem
@@ -88,25 +85,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     fp.add_argument("urls", nargs="+", metavar="URL")
     fp.set_defaults(handler=run_feed_remove)
-
-    p = sub.add_parser(
-        "extract",
-        help="show what would be stored for a page",
-        description="Extract the article from HTML files or URLs and print what would be "
-        "stored (title, byline, published, paragraphs), to see why a page came out wrong. "
-        "Nothing is stored.",
-    )
-    p.add_argument("inputs", nargs="+", metavar="FILE_OR_URL", help="an HTML file, - or a URL")
-    p.add_argument(
-        "--url",
-        help="the page's URL, for files (selects site-specific rules, resolves links)",
-    )
-    p.add_argument(
-        "--json",
-        action="store_true",
-        help="one JSON object per input: url, title, byline, published, paragraphs",
-    )
-    p.set_defaults(handler=run_extract)
 
 
 def _positive_int(text: str) -> int:
@@ -247,63 +225,6 @@ def run_feed_remove(args: argparse.Namespace) -> int:
             feed = remove_feed(store, url)
             print(f"stopped following {feed.url}")
     return 0
-
-
-# ----- extract -------------------------------------------------------------------------------
-def _read_input(source: str, base_url: str | None) -> tuple[str, str | None]:
-    """The HTML of a file, stdin (``-``) or a URL, and the URL to extract it with."""
-    if source.startswith(("http://", "https://")):
-        return asyncio.run(_download(source)), source
-    if "://" in source:
-        raise NewsdiffError(url_problem(source) or f"cannot read {source}")
-    try:
-        raw = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
-    except FileNotFoundError:
-        raise NewsdiffError(f"{source}: no such file") from None
-    except IsADirectoryError:
-        raise NewsdiffError(f"{source}: is a directory, not an HTML file") from None
-    except OSError as exc:
-        raise NewsdiffError(f"{source}: cannot read ({exc.strerror})") from None
-    try:
-        return decode_html(raw), base_url
-    except CharsetError as exc:
-        raise NewsdiffError(f"{source}: {exc}") from None
-
-
-async def _download(url: str) -> str:
-    async with Fetcher(FetchOptions(retries=1, host_delay=0)) as fetcher:
-        result = await fetcher.fetch(url)
-    if result.error is not None or result.text is None:
-        raise NewsdiffError(f"{url}: {result.error}")
-    return result.text
-
-
-def _print_text(source: str, text: ArticleText, out: TextIO) -> None:
-    out.write(f"== {display_safe(source)}\n")
-    out.write(f"title:     {display_safe(text.title)}\n")
-    out.write(f"byline:    {display_safe(text.byline or '-')}\n")
-    out.write(f"published: {text.published or '-'}\n")
-    out.write(f"{len(text.paragraphs)} paragraphs, {text.word_count} words\n\n")
-    for paragraph in text.paragraphs:
-        out.write(display_safe(paragraph) + "\n\n")
-
-
-def run_extract(args: argparse.Namespace) -> int:
-    failed = False
-    for source in args.inputs:
-        html, url = _read_input(source, args.url)
-        text = extract(html, url or args.url)
-        problem = collapse_reason(text)
-        if args.json:
-            doc = {"input": source, **asdict(text), "paragraphs": list(text.paragraphs)}
-            doc["problem"] = problem
-            print(json.dumps(doc, ensure_ascii=False))
-        else:
-            _print_text(source, text, sys.stdout)
-        if problem:
-            failed = True
-            warn(f"{source}: {problem}")
-    return 1 if failed else 0
 
 
 __all__ = ["register"]
