@@ -290,7 +290,7 @@ def test_directory_and_undecodable_files(
     latin.write_bytes("caf\xe9".encode("latin-1"))
     code, _, err = _run(capsys, "diff", str(latin), str(latin))
     assert code == 2
-    assert "not UTF-8 text" in err
+    assert "not UTF-8 text" in err and "line 1, column 4" in err  # the one input-file reader
 
 
 def test_exit_code_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -38,6 +38,7 @@ from newsdiff_tui.difftext import (
 )
 from newsdiff_tui.difftext import render_words as render_pieces
 from newsdiff_tui.errors import NewsdiffError, NotFoundError
+from newsdiff_tui.inputs import read_input_bytes, read_input_text
 from newsdiff_tui.model import ArticleText
 from newsdiff_tui.textnorm import display_safe
 
@@ -163,11 +164,8 @@ def load_side(ref: str, args: argparse.Namespace) -> Side:
 
 
 def _load_file(path: Path) -> Side:
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise NewsdiffError(f"{path}: cannot read ({exc.strerror})") from None
     if path.suffix.lower() in HTML_SUFFIXES:
+        raw = read_input_bytes(path, what="HTML page")
         from newsdiff_tui.extract import extract  # heavy HTML parser: only when needed
 
         try:
@@ -177,10 +175,7 @@ def _load_file(path: Path) -> Side:
         if not text.paragraphs and not text.title:
             raise NewsdiffError(f"{path}: no article text found in this page")
     else:
-        try:
-            text = parse_text(raw.decode("utf-8-sig"))
-        except UnicodeDecodeError:
-            raise NewsdiffError(f"{path}: not UTF-8 text") from None
+        text = parse_text(read_input_text(path, what="text file"))
     return Side(label=str(path), text=text, ref={"file": str(path)})
 
 

@@ -7,7 +7,6 @@ import asyncio
 import json
 import sys
 from dataclasses import asdict
-from pathlib import Path
 from typing import Any, TextIO
 
 from newsdiff_tui.commands.common import warn
@@ -15,6 +14,7 @@ from newsdiff_tui.errors import NewsdiffError
 from newsdiff_tui.extract import CharsetError, Explanation, decode_html, explain
 from newsdiff_tui.extract_clean import Block
 from newsdiff_tui.fetch import Fetcher, FetchOptions
+from newsdiff_tui.inputs import read_input_bytes
 from newsdiff_tui.textnorm import display_safe
 from newsdiff_tui.urls import url_problem
 
@@ -72,14 +72,7 @@ def _read_input(source: str, base_url: str | None) -> tuple[str, str | None]:
         return asyncio.run(_download(source)), source
     if "://" in source:
         raise NewsdiffError(url_problem(source) or f"cannot read {source}")
-    try:
-        raw = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
-    except FileNotFoundError:
-        raise NewsdiffError(f"{source}: no such file") from None
-    except IsADirectoryError:
-        raise NewsdiffError(f"{source}: is a directory, not an HTML file") from None
-    except OSError as exc:
-        raise NewsdiffError(f"{source}: cannot read ({exc.strerror})") from None
+    raw = read_input_bytes(source, what="HTML page")
     try:
         return decode_html(raw), base_url
     except CharsetError as exc:
