@@ -18,12 +18,22 @@ import pytest
 
 from newsdiff_tui.cli import main
 from newsdiff_tui.model import ArticleText, CheckState
-from newsdiff_tui.store import Store
+from newsdiff_tui.store import SCHEMA_VERSION, Store
 
 SEED = (
     Path(__file__).resolve().parents[1] / "src" / "newsdiff_tui" / "data" / "gsomia-versions.json"
 )
-LIST_KEYS = {"id", "url", "source", "title", "versions", "first_seen", "last_changed"}
+LIST_KEYS = {
+    "id",
+    "url",
+    "source",
+    "title",
+    "versions",
+    "first_seen",
+    "last_changed",
+    "archived",
+    "imported",
+}
 
 
 def files_of(root: Path) -> dict[str, tuple[bytes, int]]:
@@ -227,7 +237,7 @@ def test_a_garbage_meta_file_is_named_and_kept(
 def test_a_cache_from_a_newer_schema_is_refused(
     cache: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    (cache / "meta.json").write_text('{"schema": 2}')
+    (cache / "meta.json").write_text(json.dumps({"schema": SCHEMA_VERSION + 1}))
     before = files_of(cache)
     for argv in (["list"], ["import", str(SEED)], ["doctor", "--rebuild-index"]):
         code, out, err = run(capsys, "--db", str(cache), *argv)

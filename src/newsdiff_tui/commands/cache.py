@@ -9,6 +9,7 @@ from pathlib import Path
 from newsdiff_tui.commands.common import EXIT_USAGE, open_store, warn
 from newsdiff_tui.errors import NewsdiffError
 from newsdiff_tui.history import apply_history, parse_history
+from newsdiff_tui.model import Article
 from newsdiff_tui.storage import decode_json
 from newsdiff_tui.store import article_to_doc
 from newsdiff_tui.textnorm import display_safe
@@ -88,13 +89,26 @@ def run_list(args: argparse.Namespace) -> int:
             title = display_safe(article.title or article.url)
             print(
                 f"{article.id}  {display_safe(article.source):<12.12} "
-                f"{article.version_count:>3}v  {changed:<16}  {title}"
+                f"{article.version_count:>3}v  {changed:<16}  {title}{_origins(article)}"
             )
             check = article.check
             if check.last_error:
                 runs = f"{check.failures} failed check{'s' if check.failures != 1 else ''} in a row"
                 print(f"{'':18}! {runs}: {display_safe(check.last_error)}")
     return 0
+
+
+def _origins(article: Article) -> str:
+    """'  (2 archived, 1 imported)' when some versions were not fetched live, else ''."""
+    counts = [
+        f"{count} {what}"
+        for count, what in (
+            (article.archived_versions, "archived"),
+            (article.imported_versions, "imported"),
+        )
+        if count
+    ]
+    return f"  ({', '.join(counts)})" if counts else ""
 
 
 def run_doctor(args: argparse.Namespace) -> int:
