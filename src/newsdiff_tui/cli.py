@@ -81,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _command_modules() -> list:
     """The modules that contribute subcommands (each has ``register(subparsers)``)."""
     modules = [cache]
-    for name in ("track", "diffcmd"):
+    for name in ("track", "diffcmd", "archive"):
         try:
             modules.append(__import__(f"newsdiff_tui.commands.{name}", fromlist=["register"]))
         except ModuleNotFoundError as exc:
