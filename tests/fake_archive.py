@@ -179,9 +179,12 @@ class FakeArchive:
 
 
 def _same_page(a: str, b: str) -> bool:
+    """Whether a capture's URL answers a search for ``b`` (host and path; the query is
+    ignored, so a test can file an archived URL with a hostile query)."""
+
     def key(url: str) -> tuple[str, str]:
         parts = urlsplit(url)
-        return (parts.hostname or "").removeprefix("www."), parts.path + "?" + parts.query
+        return (parts.hostname or "").removeprefix("www."), parts.path
 
     return key(a) == key(b)
 

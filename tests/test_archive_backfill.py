@@ -22,6 +22,7 @@ from fake_archive import (
 )
 from local_server import Reply
 
+from newsdiff_tui import archive
 from newsdiff_tui.archive import ArchiveGate, WaybackClient
 from newsdiff_tui.backfill import BackfillEvent, BackfillOptions, BackfillSummary, backfill_run
 from newsdiff_tui.model import Article, ArticleText, Version, wayback_link
@@ -357,6 +358,29 @@ def test_redirects_within_the_archive_are_followed_and_stubs_refused(
     assert texts(versions) == [("near", "wayback"), ("live", "live")]
     assert versions[0].origin_ref == "20191122090500"  # the capture the archive served
     assert any("redirect stub" in r for r in store.backfill_state(live.id).refused.values())
+
+
+def test_captures_that_are_not_pages_are_refused(
+    store: Store, live: Article, fake_archive: FakeArchive, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(archive, "MAX_BYTES", 50_000)
+    stamp = "20191122090000"
+    image = capture_reply(stamp, b"\x89PNG...")
+    fake_archive.add(
+        URL, stamp, Reply(body=image.body, content_type="image/png", headers=image.headers)
+    )
+    fake_archive.add(URL, "20191122091000", page("Huge", ["word " * 20_000]))
+    fake_archive.add(URL, "20191122092000", body("fine"))
+    fake_archive.rows.append(["20191122093000", URL + "?ref=\x1b[2J", "200", "DJ", "text/html"])
+    backfill(store, fake_archive)
+    assert texts(store.versions(live.id)) == [("fine", "wayback"), ("live", "live")]
+    reasons = sorted(store.backfill_state(live.id).refused.values())
+    assert [r.split(":")[0] for r in reasons] == [
+        "not a web page",
+        "the archived URL cannot be requested",
+        "too large",
+    ]
+    assert downloads(fake_archive) == 3  # the bad URL was never requested
 
 
 def test_an_unreachable_archive_stops_the_run(

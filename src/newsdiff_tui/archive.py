@@ -45,6 +45,7 @@ from newsdiff_tui.errors import NewsdiffError
 from newsdiff_tui.extract import CharsetError, decode_html
 from newsdiff_tui.fetch import USER_AGENT, _reason, _retry_after
 from newsdiff_tui.model import wayback_link
+from newsdiff_tui.urls import url_problem
 
 __all__ = [
     "BASE_ENV",
@@ -463,6 +464,9 @@ class WaybackClient:
         redirect to another page, not HTML) and ``ArchiveError`` when the archive did not
         serve the capture (no ``Memento-Datetime``: not a capture at all).
         """
+        problem = url_problem(capture.original)
+        if problem is not None:
+            raise CaptureRefused(f"the archived URL cannot be requested: {problem}")
         url = f"{self.base}/web/{capture.timestamp}id_/{capture.original}"
         for _ in range(MAX_REDIRECTS + 1):
             answer = await self._get(url, "capture")
@@ -484,7 +488,7 @@ class WaybackClient:
         while True:
             started = await gate.slot(kind)
             try:
-                answer = await self._send(url, params)
+                answer = await self._send(url, params, kind)
             except httpx.ConnectError as exc:
                 reason = f"cannot reach the archive at {self.base} ({_reason(exc)})"
                 gate.stop(reason)
@@ -492,6 +496,8 @@ class WaybackClient:
             except (httpx.TimeoutException, httpx.TransportError) as exc:
                 problem = f"{what} failed ({_reason(exc)})"
                 wait = None
+            except httpx.HTTPError as exc:  # a URL httpx cannot request, say
+                raise ArchiveError(f"{what} cannot be requested ({_reason(exc)})") from exc
             else:
                 retry_after = _retry_after(answer.headers.get("retry-after"))
                 if answer.status == 429:
@@ -513,16 +519,18 @@ class WaybackClient:
             backoff = BACKOFF * 2 ** (attempt - 1)
             await gate.clock.sleep(backoff if wait is None else min(max(wait, backoff), MAX_PAUSE))
 
-    async def _send(self, url: str, params: dict[str, str] | None) -> _Answer:
+    async def _send(self, url: str, params: dict[str, str] | None, kind: Kind) -> _Answer:
+        """One exchange, the body read up to ``MAX_BYTES`` (a larger capture is refused)."""
+        too_large = CaptureRefused if kind == "capture" else ArchiveError
         async with self._client.stream("GET", url, params=params) as response:
             length = response.headers.get("content-length", "")
             if length.isdigit() and int(length) > MAX_BYTES:
-                raise CaptureRefused(f"too large: {int(length) >> 20} MB")
+                raise too_large(f"too large: {int(length) >> 20} MB")
             chunks, size = [], 0
             async for chunk in response.aiter_bytes():
                 size += len(chunk)
                 if size > MAX_BYTES:
-                    raise CaptureRefused(f"too large: more than {MAX_BYTES >> 20} MB")
+                    raise too_large(f"too large: more than {MAX_BYTES >> 20} MB")
                 chunks.append(chunk)
             return _Answer(
                 response.status_code, response.headers, b"".join(chunks), response.charset_encoding
