@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
 
 import pytest
 from fake_archive import SimulatedClock
@@ -180,3 +182,14 @@ def test_a_success_ends_an_episode_and_a_huge_retry_after_stops_the_run() -> Non
     clock.time = 200.0
     with pytest.raises(ArchiveStopped, match="wait 60 minutes"):
         gate.throttled(3600.0, started=200.0)
+
+
+def test_the_archive_modules_are_core() -> None:
+    """Backfill runs headless (CLI, cron): the archive modules never import Textual."""
+    script = (
+        "import sys, newsdiff_tui.archive, newsdiff_tui.backfill, newsdiff_tui.commands.archive;"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'textual'))"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

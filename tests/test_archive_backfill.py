@@ -23,6 +23,7 @@ from fake_archive import (
 from local_server import Reply
 
 from newsdiff_tui import archive
+from newsdiff_tui import backfill as backfill_module
 from newsdiff_tui.archive import ArchiveGate, WaybackClient
 from newsdiff_tui.backfill import BackfillEvent, BackfillOptions, BackfillSummary, backfill_run
 from newsdiff_tui.model import Article, ArticleText, Version, wayback_link
@@ -381,6 +382,26 @@ def test_captures_that_are_not_pages_are_refused(
         "too large",
     ]
     assert downloads(fake_archive) == 3  # the bad URL was never requested
+
+
+def test_a_page_the_extractor_cannot_read_is_refused(
+    store: Store, live: Article, fake_archive: FakeArchive, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = backfill_module.extract
+
+    def fragile(html: str, url: str | None = None) -> ArticleText:
+        if "poison" in html:
+            raise RecursionError("maximum recursion depth exceeded")
+        return real(html, url)
+
+    monkeypatch.setattr(backfill_module, "extract", fragile)
+    fake_archive.add(URL, "20191122090000", body("poison"))
+    fake_archive.add(URL, "20191122100000", body("b"))
+    backfill(store, fake_archive)
+    assert texts(store.versions(live.id)) == [("b", "wayback"), ("live", "live")]
+    assert list(store.backfill_state(live.id).refused.values()) == [
+        "extraction failed: RecursionError"
+    ]
 
 
 def test_an_unreachable_archive_stops_the_run(

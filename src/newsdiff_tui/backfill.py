@@ -292,7 +292,6 @@ class _ArticleRun:
             result.downloaded += 1
             try:
                 page = await self.client.capture(capture)
-                text = await asyncio.to_thread(extract, page.html, capture.original)
             except ArchiveStopped:
                 raise
             except CaptureRefused as exc:
@@ -302,6 +301,11 @@ class _ArticleRun:
                 result.failed += 1
                 self.problems.append(f"capture {capture.timestamp}: {exc}")
                 self.emit("capture", f"failed: {exc}", index)
+                return True
+            try:
+                text = await asyncio.to_thread(extract, page.html, capture.original)
+            except Exception as exc:  # the same bytes would fail again: refuse them
+                await self._refuse(index, digest, f"extraction failed: {type(exc).__name__}")
                 return True
             seen_at, timestamp = page.seen_at, page.timestamp
             reason = collapse_reason(text, self._words_before(seen_at))

@@ -244,7 +244,10 @@ def apply_history(store: Store, parsed: ParsedHistory) -> tuple[Article, int]:
         parsed.url, source=parsed.source, feed_url=parsed.feed_url, first_seen=parsed.first_seen
     )
     existing = {v.fetched_at for v in store.versions(article.id)}
-    new = {seen.seen_at: seen for seen in parsed.texts if seen.seen_at not in existing}
+    new: dict[datetime, SeenText] = {}
+    for seen in parsed.texts:  # the first of several entries with one time counts, as before
+        if seen.seen_at not in existing:
+            new.setdefault(seen.seen_at, seen)
     added = sum(v is not None for v in store.insert_versions(article.id, new.values()))
     check = parsed.check
     if check is not None and _newer(check, store.article(article.id).check):
