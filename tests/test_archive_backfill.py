@@ -66,7 +66,9 @@ def backfill(
     page_rows: int = 500,
     events: list[BackfillEvent] | None = None,
 ) -> BackfillSummary:
-    """Backfill ``articles`` (default: all) in simulated time through a fresh gate."""
+    """Backfill ``articles`` (default: all) in simulated time through a fresh gate, and check
+    that every version stored before is still there, unchanged (renumbering aside)."""
+    before = {a.id: kept(store.versions(a.id)) for a in store.articles()}
     clock = clock or SimulatedClock()
     fake.clock = clock
     gate = ArchiveGate(clock=clock)
@@ -90,7 +92,15 @@ def backfill(
             )
             return summary
 
-    return asyncio.run(go())
+    summary = asyncio.run(go())
+    for article_id, versions in before.items():
+        assert versions <= kept(store.versions(article_id))
+    return summary
+
+
+def kept(versions: Sequence[Version]) -> set[tuple]:
+    """What must never change in a stored version (its number may shift)."""
+    return {(v.text, v.fetched_at, v.text_hash, v.origin, v.origin_ref) for v in versions}
 
 
 def texts(versions: Sequence[Version]) -> list[tuple[str, str]]:

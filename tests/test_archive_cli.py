@@ -110,6 +110,20 @@ def test_backfill_prints_progress_and_a_quiet_summary(
     assert "(1 archived)" in out
 
 
+def test_a_429_is_reported_and_waited_out(
+    store: Store, fake_archive: FakeArchive, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store.add_article(URL)
+    fake_archive.add(URL, "20191122090000", body("a"))
+    fake_archive.cdx_replies.append(Reply(status=429, headers={"Retry-After": "1"}))
+    code, out, err = run(capsys, "--db", str(store.root), "backfill", "--all", "--quiet")
+    assert code == 0 and "1 version stored" in out
+    assert err == (
+        "newsdiff-tui: the archive asked us to slow down (HTTP 429): all archive requests "
+        "paused for 1 s\n"
+    )
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [

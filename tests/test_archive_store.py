@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from newsdiff_tui.cli import main
+from newsdiff_tui.errors import CacheError
 from newsdiff_tui.export import render
 from newsdiff_tui.history import HistoryFormatError, dump_history, load_history
 from newsdiff_tui.model import ArticleText, BackfillState, SeenText, Version, wayback_link
@@ -152,15 +153,29 @@ def test_imported_versions_keep_their_original_id(store: Store) -> None:
     assert [v.origin for v in store.versions(article.id)] == ["import", "import", "live"]
 
 
-def test_a_shard_with_a_bad_origin_is_reported(store: Store) -> None:
+@pytest.mark.parametrize(
+    ("where", "key", "value", "message"),
+    [
+        ("version", "origin", "telepathy", "version 0 has a malformed origin"),
+        ("version", "origin_url", 7, "version 0 has a malformed origin"),
+        ("article", "backfill", [], "backfill state is malformed"),
+        ("article", "backfill", {"texts": {"D": 1}}, "backfill state is malformed"),
+        ("article", "backfill", {"searched_at": "soon"}, "a timestamp is not ISO 8601"),
+    ],
+)
+def test_a_shard_with_bad_provenance_is_reported_by_path(
+    store: Store, where: str, key: str, value: object, message: str
+) -> None:
     article = store.add_article(URL)
     store.add_version(article.id, text("A " + WORDS), at(0))
     shard = store.shard_path(article.id)
     data = json.loads(shard.read_text())
-    data["versions"]["1"]["origin"] = "telepathy"
+    (data["versions"]["1"] if where == "version" else data["article"]["1"])[key] = value
     shard.write_text(json.dumps(data))
-    with pytest.raises(Exception, match="malformed origin"):
+    with pytest.raises(CacheError, match=f"{message}.*{article.id}"):
         store.versions(article.id)
+    with pytest.raises(CacheError, match=message):
+        store.backfill_state(article.id)
 
 
 # ----- the migration from schema 1 ---------------------------------------------------------

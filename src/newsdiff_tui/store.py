@@ -967,13 +967,19 @@ def _check_shard(data: dict[str, Any], path: Path, article_id: str | None = None
             isinstance(doc.get(key), str | None) for key in ("origin_ref", "origin_url")
         ):
             raise bad(f"version {doc['number']} has a malformed origin")
-    if not isinstance(meta.get("backfill") or {}, dict):
-        raise bad("backfill state is not an object")
+    backfill = meta.get("backfill")
+    backfill = {} if backfill is None else backfill
+    if not isinstance(backfill, dict) or not all(
+        isinstance(table, dict) and all(isinstance(v, str) for v in table.values())
+        for table in (backfill.get("texts") or {}, backfill.get("refused") or {})
+    ):
+        raise bad("backfill state is malformed")
     try:
         _ts(meta["first_seen"])
+        _ts(backfill.get("searched_at"))
         for doc in versions.values():
             _ts(doc["fetched_at"])
-    except ValueError:
+    except (TypeError, ValueError):
         raise bad("a timestamp is not ISO 8601") from None
 
 
