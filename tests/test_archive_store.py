@@ -149,6 +149,9 @@ def test_imported_versions_keep_their_original_id(store: Store) -> None:
         "newsdiffs:4413",
     ]
     assert store.insert_versions(article.id, seen) == [None, None, None]  # idempotent
+    # The same original id is one version, even if the other tracker now dates it otherwise.
+    moved = SeenText(text("A " + WORDS), at(5), "import", "newsdiffs:4411")
+    assert store.insert_versions(article.id, [moved]) == [None]
     assert store.article(article.id).imported_versions == 2
     assert [v.origin for v in store.versions(article.id)] == ["import", "import", "live"]
 
