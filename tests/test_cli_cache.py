@@ -18,7 +18,7 @@ import pytest
 
 from newsdiff_tui.cli import main
 from newsdiff_tui.model import ArticleText, CheckState
-from newsdiff_tui.store import Store
+from newsdiff_tui.store import SCHEMA_VERSION, Store
 
 SEED = (
     Path(__file__).resolve().parents[1] / "src" / "newsdiff_tui" / "data" / "gsomia-versions.json"
@@ -33,6 +33,8 @@ LIST_KEYS = {
     "last_changed",
     "last_error",
     "failures",
+    "archived",
+    "imported",
 }
 
 
@@ -237,7 +239,7 @@ def test_a_garbage_meta_file_is_named_and_kept(
 def test_a_cache_from_a_newer_schema_is_refused(
     cache: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    (cache / "meta.json").write_text('{"schema": 2}')
+    (cache / "meta.json").write_text(json.dumps({"schema": SCHEMA_VERSION + 1}))
     before = files_of(cache)
     for argv in (["list"], ["import", str(SEED)], ["doctor", "--rebuild-index"]):
         code, out, err = run(capsys, "--db", str(cache), *argv)

@@ -86,7 +86,7 @@ def test_rich_history_round_trips_losslessly(store: Store, tmp_path: Path) -> No
 def test_export_documents_the_format(seeded_store: Store) -> None:
     (article,) = seeded_store.articles()
     doc = history_to_json(article, seeded_store.versions(article.id))
-    assert doc["format"] == FORMAT and doc["format_version"] == 1
+    assert doc["format"] == FORMAT and doc["format_version"] == 2
     assert list(doc) == [
         "format",
         "format_version",
@@ -102,6 +102,9 @@ def test_export_documents_the_format(seeded_store: Store) -> None:
     assert list(doc["versions"][0]) == [
         "number",
         "fetched_at",
+        "origin",
+        "origin_ref",
+        "origin_url",
         "title",
         "byline",
         "published",
@@ -130,7 +133,7 @@ def test_import_keeps_a_more_recent_check(store: Store, seed_data: dict) -> None
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"format_version": 2}, "newer newsdiff-tui"),
+        ({"format_version": 3}, "newer newsdiff-tui"),
         ({"format": "something-else"}, "'format'"),
         ({"check": {"failures": "many"}}, "'failures' must be a whole number"),
         ({"check": {"last_checked": "yesterday"}}, "'last_checked' must be an ISO 8601 time"),

@@ -260,6 +260,11 @@ def test_byline_from_an_author_element_when_metadata_has_none() -> None:
             "found. It may have been moved or deleted. Error 404.</p></main>",
             "rule: wall",
         ),
+        (
+            # An archived 404 page whose title says so; its text alone names no error.
+            "<main><h1>Page Not Found</h1><p>Sorry, we could not find that page.</p></main>",
+            "rule: wall",
+        ),
         ("<main><h1>Loading</h1><p>Please wait.</p></main>", "rule: word floor"),
         ("<main><h1>Before you continue</h1></main>", "rule: no text"),
     ],

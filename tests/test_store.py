@@ -455,16 +455,17 @@ def test_an_older_schema_is_migrated_step_by_step(
     seeded_store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     steps = []
-    monkeypatch.setattr(store_mod, "SCHEMA_VERSION", 3)
+    now = store_mod.SCHEMA_VERSION
+    monkeypatch.setattr(store_mod, "SCHEMA_VERSION", now + 2)
     monkeypatch.setattr(
         store_mod,
         "MIGRATIONS",
-        {1: lambda root: steps.append((1, root)), 2: lambda root: steps.append((2, root))},
+        {n: lambda root, n=n: steps.append((n, root)) for n in (now, now + 1)},
     )
     with Store(seeded_store.root) as migrated:
         assert len(migrated.articles()) == 1
-    assert steps == [(1, seeded_store.root), (2, seeded_store.root)]
-    assert json.loads((seeded_store.root / "meta.json").read_text()) == {"schema": 3}
+    assert steps == [(now, seeded_store.root), (now + 1, seeded_store.root)]
+    assert json.loads((seeded_store.root / "meta.json").read_text()) == {"schema": now + 2}
     Store(seeded_store.root).close()  # already current: nothing runs again
     assert len(steps) == 2
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from newsdiff_tui.errors import CacheError
+from newsdiff_tui.model import ORIGINS
 
 __all__ = [
     "check_feeds",
@@ -80,8 +81,21 @@ VERSION_FIELDS: tuple[_Field, ...] = (
     ("published", _OPT_TEXT, False),
     ("boring", (bool, _NULL), False),
     ("revert_of", (int, _NULL), False),
+    ("origin", _OPT_TEXT, False),
+    ("origin_ref", _OPT_TEXT, False),
+    ("origin_url", _OPT_TEXT, False),
 )
 VERSION_TIMES = ("fetched_at",)
+# Where a version's text was seen (model.ORIGINS; null or missing: a live fetch).
+VERSION_ORIGINS = frozenset(ORIGINS)
+
+BACKFILL_FIELDS: tuple[_Field, ...] = (
+    ("texts", (dict, _NULL), False),
+    ("refused", (dict, _NULL), False),
+    ("searched_at", _OPT_TEXT, False),
+    ("last_error", _OPT_TEXT, False),
+)
+BACKFILL_TIMES = ("searched_at",)
 
 FEED_FIELDS: tuple[_Field, ...] = (
     ("url", _TEXT, True),
@@ -249,6 +263,8 @@ def _check_shard(data: Any, article_id: str | None) -> None:
             _check_fields(meta["check"], CHECK_FIELDS, CHECK_TIMES)
     except _Bad as bad:
         raise _Bad(f"article document: {bad}") from None
+    if meta.get("backfill") is not None:
+        _check_backfill(meta["backfill"])
     if article_id is not None and meta["id"] != article_id:
         raise _Bad("article id does not match the file name")
     versions = data.get("versions", {})
@@ -260,6 +276,8 @@ def _check_shard(data: Any, article_id: str | None) -> None:
             _check_fields(doc, VERSION_FIELDS, VERSION_TIMES)
             if not all(type(p) is str for p in doc["paragraphs"]):
                 raise _Bad("'paragraphs' holds something other than text")
+            if (doc.get("origin") or "live") not in VERSION_ORIGINS:
+                raise _Bad(f"'origin' is {_label(doc['origin'])}, not live, wayback or import")
         except _Bad as bad:
             number = doc.get("number") if isinstance(doc, dict) else None
             which = f"version {number}" if type(number) is int else f"version entry {_label(key)}"
@@ -267,6 +285,18 @@ def _check_shard(data: Any, article_id: str | None) -> None:
         numbers.append(doc["number"])
     if sorted(numbers) != list(range(len(numbers))):
         raise _Bad("version numbers are not 0..n-1")
+
+
+def _check_backfill(state: Any) -> None:
+    """The backfill state of an article document: digests mapped to text hashes or reasons."""
+    try:
+        _check_fields(state, BACKFILL_FIELDS, BACKFILL_TIMES)
+        for name in ("texts", "refused"):
+            table = state.get(name) or {}
+            if not all(type(value) is str for value in table.values()):
+                raise _Bad(f"'{name}' maps a digest to something other than text")
+    except _Bad as bad:
+        raise _Bad(f"article document: backfill state: {bad}") from None
 
 
 def check_feeds(data: Any, path: Path) -> dict[str, dict[str, Any]]:

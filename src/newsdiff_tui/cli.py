@@ -124,7 +124,7 @@ def _command_parsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentP
 def _command_modules() -> list:
     """The modules that contribute subcommands (each has ``register(subparsers)``)."""
     modules = [cache]
-    for name in ("track", "extractcmd", "diffcmd", "blamecmd", "searchcmd", "statscmd"):
+    for name in ("track", "extractcmd", "diffcmd", "archive", "blamecmd", "searchcmd", "statscmd"):
         try:
             modules.append(__import__(f"newsdiff_tui.commands.{name}", fromlist=["register"]))
         except ModuleNotFoundError as exc:

@@ -106,6 +106,31 @@ def _when(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
+def provenance(version: Version) -> str | None:
+    """Where a version's text was seen, for people; None for our own (live) fetches."""
+    if version.origin == "wayback":
+        when = _when(version.fetched_at)
+        return f"Version {version.number}: archived by the Wayback Machine on {when}"
+    if version.origin == "import":
+        ref = f" (original id {version.origin_ref})" if version.origin_ref else ""
+        return f"Version {version.number}: imported from another tracker{ref}"
+    return None
+
+
+def _provenance_of(change: Change) -> list[Version]:
+    """The versions a change section names the origin of: the new one, and v0 in the first."""
+    return [change.old, change.new] if change.old.number == 0 else [change.new]
+
+
+def _md_provenance(version: Version) -> list[str]:
+    """A Markdown line (and blank) saying where a non-live version came from, with its link."""
+    label = provenance(version)
+    if label is None:
+        return []
+    link = f" {_md_url(version.origin_url)}" if version.origin_url else ""
+    return [f"_{md_escape(label)}_{link}", ""]
+
+
 def _folded(count: int) -> str:
     """The note that stands for a run of unchanged paragraphs."""
     return f"… {unchanged_note(count)} …"
@@ -235,6 +260,7 @@ def render_markdown(
             ]
         if change.new.revert_of is not None:
             lines += [f"_Returns to the text of version {change.new.revert_of}._", ""]
+        lines += [line for v in _provenance_of(change) for line in _md_provenance(v)]
         fields = _field_lines(change, _md_words)
         if not change.diff.title.changed:
             lines += ["Headline unchanged.", ""]
@@ -252,6 +278,7 @@ def render_markdown(
     if latest and ordered:
         last = ordered[-1]
         lines += [f"## Latest text (version {last.number}, {_when(last.fetched_at)})", ""]
+        lines += _md_provenance(last)
         title, byline = md_escape(last.text.title), md_escape(last.text.byline or "")
         lines += [f"**{title}**", ""] if title else []
         lines += [f"_{byline}_", ""] if byline else []
@@ -296,6 +323,12 @@ def _tag(article: Article, specific: str) -> str:
 def change_html(change: Change) -> str:
     """One change as an HTML fragment (stats, headline/byline change, paragraph diff)."""
     parts = [f"<p>{_xml_text(stats_summary(change.diff))}</p>"]
+    for version in _provenance_of(change):
+        label = provenance(version)
+        if label is not None:
+            link = version.origin_url
+            href = f' <a href="{_xml_text(link)}">{_xml_text(link)}</a>' if link else ""
+            parts.append(f"<p><em>{_xml_text(label)}</em>{href}</p>")
     for label in change.labels:
         parts.append(f"<p><em>{_xml_text(label.capitalize())}</em></p>")
     for label, rendered in _field_lines(change, _html_words):

@@ -102,6 +102,7 @@ _WALL_PHRASES = (
     r"403 forbidden",
     r"(?:page|article|story) (?:was )?(?:not found|cannot be found|could not be found"
     r"|is no longer available)",
+    r"(?:we )?(?:could not|couldn't|cannot|can't) find (?:that|this|the) page",
     r"404 not found",
     r"error 404",
     r"something went wrong",
@@ -348,9 +349,12 @@ def extract(html: str | bytes, url: str | None = None) -> ArticleText:
 
 # ----- refusing ------------------------------------------------------------------------------
 def _reads_like_a_wall(text: ArticleText, words: int) -> bool:
-    """A short text most of whose words are in consent/pay-wall or error-page sentences."""
+    """A short text most of whose words are in consent/pay-wall or error-page sentences, or
+    whose title itself reads like one ("Page Not Found", "Access Denied")."""
     if words >= WALL_MAX_WORDS:
         return False
+    if _WALL.search(text.title):
+        return True
     walled = 0
     for paragraph in text.paragraphs:
         count = reading_words(paragraph)

@@ -5,7 +5,7 @@ the keys in this order, two-space indents and a final newline, so equal caches g
 
     {
       "format": "newsdiff-tui/history",   # optional on import; another value is refused
-      "format_version": 1,                # optional; a newer version is refused
+      "format_version": 2,                # optional; a newer version is refused (1: no origins)
       "id": str,                          # derived from the URL; ignored on import
       "url": str,                         # required, http(s)
       "source": str,                      # optional: derived from the URL when missing
@@ -17,10 +17,15 @@ the keys in this order, two-space indents and a final newline, so equal caches g
         "etag": str | null, "last_modified": str | null, "body_hash": str | null,
         "final_url": str | null, "checks": int
       },
-      "versions": [                       # required, non-empty, oldest first
+      "versions": [                       # required, non-empty, in the order seen
         {
           "number": int,                  # 0, 1, ...; renumbered on import ("version" too)
           "fetched_at": str,              # required: when this text was first seen
+          "origin": "live" | "wayback" | "import",  # optional, default "live": where it was
+          "origin_ref": str | null,       # wayback: the capture's yyyyMMddhhmmss timestamp;
+                                          # import: the version's id in the other tracker
+          "origin_url": str | null,       # wayback: the capture's web.archive.org/web/ link;
+                                          # import: the version's page there (http(s) or null)
           "title": str, "byline": str | null, "published": str | null,
           "paragraphs": [str, ...],       # required
           "boring": bool, "revert_of": int | null, "text_hash": str
@@ -28,9 +33,11 @@ the keys in this order, two-space indents and a final newline, so equal caches g
       ]
     }
 
-On import, versions are added in ``fetched_at`` order through the store, which normalises the
-text and recomputes ``number``, ``boring``, ``revert_of`` and ``text_hash`` (so they are
-informational in the file); versions whose ``fetched_at`` the cache already holds are skipped.
+On import, versions are placed in ``fetched_at`` order among those the cache holds, with their
+origin, through the store (``Store.insert_versions``), which normalises the text and recomputes
+``number``, ``boring``, ``revert_of`` and ``text_hash`` (so they are informational in the
+file); versions whose ``fetched_at`` the cache already holds are skipped, and so are texts
+equal to the version seen just before or after them.
 
 An import file is untrusted. A URL (``url``, ``feed_url``, ``check.final_url``) must pass
 ``urls.url_problem``: one holding control characters (an escape code) or spaces is refused, and
@@ -54,14 +61,14 @@ from datetime import datetime
 from typing import Any
 
 from newsdiff_tui.errors import NewsdiffError
-from newsdiff_tui.model import Article, ArticleText, CheckState, Version
+from newsdiff_tui.model import ORIGINS, Article, ArticleText, CheckState, SeenText, Version
 from newsdiff_tui.store import Store
 from newsdiff_tui.textnorm import normalize
 from newsdiff_tui.timeutil import from_iso, to_iso
 from newsdiff_tui.urls import url_problem
 
 FORMAT = "newsdiff-tui/history"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 class HistoryFormatError(NewsdiffError):
@@ -90,6 +97,9 @@ def history_to_json(article: Article, versions: Sequence[Version]) -> dict[str, 
             {
                 "number": v.number,
                 "fetched_at": to_iso(v.fetched_at),
+                "origin": v.origin,
+                "origin_ref": v.origin_ref,
+                "origin_url": v.origin_url,
                 "title": v.text.title,
                 "byline": v.text.byline,
                 "published": v.text.published,
@@ -178,7 +188,7 @@ class ParsedHistory:
     source: str | None
     feed_url: str | None
     first_seen: datetime
-    texts: tuple[tuple[datetime, ArticleText], ...]  # oldest first
+    texts: tuple[SeenText, ...]  # oldest first
     check: CheckState | None
 
 
@@ -231,13 +241,22 @@ def parse_history(data: Any, *, where: str = "import") -> ParsedHistory:
             published=_optional_text(entry, "published", at),
             paragraphs=tuple(paragraphs),
         )
-        texts.append((fetched_at, text))
-    texts.sort(key=lambda item: item[0])
-    first_seen = _time(data.get("first_seen"), where, "first_seen") or texts[0][0]
+        texts.append(_seen(entry, at, text, fetched_at))  # type: ignore[arg-type]
+    texts.sort(key=lambda item: item.seen_at)
+    first_seen = _time(data.get("first_seen"), where, "first_seen") or texts[0].seen_at
     source = _optional_text(data, "source", where)  # None: derived from the URL
     feed_url = _optional_url(data, "feed_url", where)
     check = _check_from_json(data.get("check"), where)
     return ParsedHistory(url, source, feed_url, first_seen, tuple(texts), check)
+
+
+def _seen(entry: dict[str, Any], at: str, text: ArticleText, fetched_at: datetime) -> SeenText:
+    """A version entry's text with its provenance (``origin``, ``origin_ref``, ``origin_url``)."""
+    origin = entry.get("origin", "live")
+    _require(origin in ORIGINS, at, f"'origin' must be one of {', '.join(ORIGINS)}")
+    origin_url = _optional_url(entry, "origin_url", at)  # http(s), no control characters
+    origin_ref = _optional_text(entry, "origin_ref", at)
+    return SeenText(text, fetched_at, origin, origin_ref, origin_url)
 
 
 def apply_history(store: Store, parsed: ParsedHistory) -> tuple[Article, int]:
@@ -246,14 +265,12 @@ def apply_history(store: Store, parsed: ParsedHistory) -> tuple[Article, int]:
         parsed.url, source=parsed.source, feed_url=parsed.feed_url, first_seen=parsed.first_seen
     )
     existing = {v.fetched_at for v in store.versions(article.id)}
-    added = 0
+    new: dict[datetime, SeenText] = {}
+    for seen in parsed.texts:  # the first of several entries with one time counts, as before
+        if seen.seen_at not in existing:
+            new.setdefault(seen.seen_at, seen)
+    added = sum(v is not None for v in store.insert_versions(article.id, new.values()))
     check = parsed.check
-    for fetched_at, text in parsed.texts:
-        if fetched_at in existing:
-            continue
-        if store.add_version(article.id, text, fetched_at) is not None:
-            added += 1
-        existing.add(fetched_at)
     if check is not None and _newer(check, store.article(article.id).check):
         store.record_check(article.id, check)
     store.flush()

@@ -5,8 +5,23 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Literal
 
 from newsdiff_tui.textnorm import normalize
+
+# Where a version's text was seen: our own fetch, a Wayback Machine capture, another tracker.
+Origin = Literal["live", "wayback", "import"]
+ORIGINS: tuple[Origin, ...] = ("live", "wayback", "import")
+WAYBACK_WEB = "https://web.archive.org"
+
+
+def wayback_link(timestamp: str, url: str) -> str:
+    """The public Wayback Machine page of the capture of ``url`` at ``timestamp`` (14 digits).
+
+    Always the public archive's address, whatever host served the capture (tests use a fake
+    archive): the link names the capture, and is what a reader can open.
+    """
+    return f"{WAYBACK_WEB}/web/{timestamp}/{url}"
 
 
 @dataclass(frozen=True)
@@ -54,6 +69,48 @@ class Version:
     text_hash: str
     boring: bool = False  # only whitespace, typographic quotes/dashes or punctuation changed
     revert_of: int | None = None  # the earlier version whose text this one returns to
+    origin: Origin = "live"  # where the text was seen (``fetched_at`` is when)
+    # wayback: the capture's 14-digit timestamp; import: the version's id in the other tracker
+    origin_ref: str | None = None
+    # wayback: the capture's page (``wayback_link``); import: the version's page there, if any
+    origin_url: str | None = None
+
+    @property
+    def archived(self) -> bool:
+        """Whether the text comes from a Wayback Machine capture."""
+        return self.origin == "wayback"
+
+
+@dataclass(frozen=True)
+class SeenText:
+    """A text seen at a known time somewhere: what ``Store.insert_versions`` places in a history.
+
+    Archive captures and other trackers' versions are seen in the past, so they may land
+    before versions already stored; ``origin_ref`` identifies them, so adding the same one
+    twice stores it once.
+    """
+
+    text: ArticleText
+    seen_at: datetime  # timezone-aware
+    origin: Origin = "live"
+    origin_ref: str | None = None
+    origin_url: str | None = None
+
+
+@dataclass(frozen=True)
+class BackfillState:
+    """What backfills from the Wayback Machine did for an article, kept in its shard.
+
+    A capture's digest names its bytes: a digest in ``texts`` or ``refused`` is never
+    downloaded again, so a second backfill fetches only captures it has not seen.
+    """
+
+    # digest -> text hash of what it extracted to (a version with that hash holds the text)
+    texts: dict[str, str] = field(default_factory=dict)
+    # digest -> why the capture is not a version (archived error page, redirect stub, ...)
+    refused: dict[str, str] = field(default_factory=dict)
+    searched_at: datetime | None = None  # when the archive was last searched
+    last_error: str | None = None  # what went wrong in the last backfill, if anything
 
 
 @dataclass(frozen=True)
@@ -84,3 +141,5 @@ class Article:
     check: CheckState = field(default_factory=CheckState)
     feed_url: str | None = None  # the feed it was discovered from, if any
     word_count: int = 0  # words in the latest version, to spot a collapsed extraction
+    archived_versions: int = 0  # versions whose text comes from the Wayback Machine
+    imported_versions: int = 0  # versions whose text comes from another tracker

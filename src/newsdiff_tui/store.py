@@ -4,7 +4,8 @@ Layout under the cache root (see DESIGN.md, "The cache"):
 
 - ``meta.json``: the schema version of the cache.
 - ``articles/<2-char prefix>/<article id>.json``: a TinyDB file per article with two tables,
-  ``article`` (one document: url, source, first seen, check state) and ``versions``.
+  ``article`` (one document: url, source, first seen, check state, backfill state) and
+  ``versions``, numbered 0..n-1 in the order their texts were seen (schema 2 on).
 - ``index.json``: a snapshot of the index, one small document per article, derived from the
   shards; ``index.log``: a journal of the index changes made since that snapshot (one JSON
   line per change), folded into a new snapshot now and then. Both are rebuildable by ``doctor``.
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import itertools
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -32,10 +34,18 @@ from tinydb import TinyDB
 from newsdiff_tui.cachecheck import check_index_entries, check_meta, check_shard
 from newsdiff_tui.errors import AmbiguousError, CacheError, NoCacheError, NotFoundError
 from newsdiff_tui.gcpause import gc_paused
-from newsdiff_tui.model import Article, ArticleText, CheckState, Version
+from newsdiff_tui.model import (
+    Article,
+    ArticleText,
+    BackfillState,
+    CheckState,
+    SeenText,
+    Version,
+)
 from newsdiff_tui.storage import (
     AtomicJSONStorage,
     IndexJournal,
+    atomic_write_bytes,
     atomic_write_json,
     read_json_file,
 )
@@ -57,7 +67,7 @@ __all__ = [
 ]
 
 _T = TypeVar("_T")
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 APP_NAME = "newsdiff-tui"
 # The journal is folded into a new snapshot when it passes max(this, snapshot size / 4), so the
 # amortised cost of an add stays constant and opening replays at most a quarter more bytes.
@@ -67,7 +77,7 @@ COMPACT_SHARE = 4
 COMPACT_ON_CLOSE_SHARE = 8
 
 # Upgrades of the cache layout: MIGRATIONS[n](root) turns a schema-n cache into schema n+1,
-# in place, with the writer lock held. Schema 1 is the first, so there are none yet.
+# in place, with the writer lock held. They are defined at the end of this module.
 MIGRATIONS: dict[int, Callable[[Path], None]] = {}
 
 
@@ -103,10 +113,14 @@ def _version_to_doc(version: Version) -> dict[str, Any]:
         "text_hash": version.text_hash,
         "boring": version.boring,
         "revert_of": version.revert_of,
+        "origin": version.origin,
+        "origin_ref": version.origin_ref,
+        "origin_url": version.origin_url,
     }
 
 
 def _version_from_doc(doc: dict[str, Any]) -> Version:
+    """The Version a shard document holds; schema 1 documents have no origin: live fetches."""
     return Version(
         number=doc["number"],
         text=ArticleText(
@@ -119,6 +133,29 @@ def _version_from_doc(doc: dict[str, Any]) -> Version:
         text_hash=doc["text_hash"],
         boring=bool(doc.get("boring")),
         revert_of=doc.get("revert_of"),
+        origin=doc.get("origin") or "live",
+        origin_ref=doc.get("origin_ref"),
+        origin_url=doc.get("origin_url"),
+    )
+
+
+def _backfill_to_doc(state: BackfillState) -> dict[str, Any]:
+    return {
+        "texts": dict(state.texts),
+        "refused": dict(state.refused),
+        "searched_at": to_iso(state.searched_at),
+        "last_error": state.last_error,
+    }
+
+
+def _backfill_from_doc(doc: dict[str, Any] | None) -> BackfillState:
+    if not doc:
+        return BackfillState()
+    return BackfillState(
+        texts=dict(doc.get("texts") or {}),
+        refused=dict(doc.get("refused") or {}),
+        searched_at=_ts(doc.get("searched_at")),
+        last_error=doc.get("last_error"),
     )
 
 
@@ -190,6 +227,8 @@ def article_to_doc(article: Article) -> dict[str, Any]:
         "versions": article.version_count,
         "feed_url": article.feed_url,
         "words": article.word_count,
+        "archived": article.archived_versions,
+        "imported": article.imported_versions,
         "check": _check_to_doc(article.check),
     }
 
@@ -208,6 +247,8 @@ def article_from_doc(doc: dict[str, Any]) -> Article:
             "version_count": int(doc.get("versions") or 0),
             "feed_url": doc.get("feed_url"),
             "word_count": int(doc.get("words") or 0),
+            "archived_versions": int(doc.get("archived") or 0),
+            "imported_versions": int(doc.get("imported") or 0),
             "check": _check_from_doc(doc.get("check")),
         },
     )
@@ -635,42 +676,76 @@ class Store:
         *,
         check: CheckState | None = None,
     ) -> Version | None:
-        """Store ``text`` as a new version unless its normalised text equals the latest.
+        """Store ``text``, fetched live, as a new version unless its normalised text equals the
+        latest.
 
         Returns the new version, or None when nothing changed. Marks boring changes and
         reverts to an earlier text. ``check``, when given, is recorded in the same write (one
-        fsynced commit per check instead of two).
+        fsynced commit per check instead of two). A ``fetched_at`` older than the latest
+        version is placed in time order, as ``insert_versions`` does.
         """
         fetched_at = fetched_at or utcnow()
         text = text.normalized()
-        text_hash = text.hash_as_is()
         with self.locked():
             self._sync()
             data = self._read_shard(article_id)
-            table: dict[str, Any] = data.setdefault("versions", {})
-            docs = sorted(table.values(), key=lambda d: d["number"])
-            version = None
-            if not docs or docs[-1]["text_hash"] != text_hash:
-                revert_of = next(
-                    (d["number"] for d in reversed(docs) if d["text_hash"] == text_hash), None
-                )
-                boring = bool(docs) and _is_boring(_version_from_doc(docs[-1]).text, text)
-                version = Version(
-                    number=len(docs),
-                    text=text,
-                    fetched_at=fetched_at,
-                    text_hash=text_hash,
-                    boring=boring,
-                    revert_of=revert_of,
-                )
-                table[str(len(docs) + 1)] = _version_to_doc(version)
+            docs = _version_docs(data)
+            placed = _place(docs, text, text.hash_as_is(), fetched_at)
+            if placed is not None:
+                _set_versions(data, docs)
             if check is not None:
                 _meta_of(data)["check"] = _check_to_doc(check)
-            if version is None and check is None:
+            if placed is None and check is None:
                 return None
             self._commit(article_id, data)
         self._maybe_compact()
-        return version
+        return _version_from_doc(placed) if placed is not None else None
+
+    def insert_versions(
+        self,
+        article_id: str,
+        seen: Iterable[SeenText],
+        *,
+        backfill: BackfillState | None = None,
+    ) -> list[Version | None]:
+        """Place texts seen at known times (archive captures, imports) in the history, in one
+        write; returns, for each, the version it became (numbered as stored) or None.
+
+        Each text goes where its time puts it, possibly before version 0; versions after it
+        are renumbered and the boring and revert marks of its neighbours recomputed. A text
+        equal (once normalised) to the version just before or just after it in time adds
+        nothing and is not stored; nor is one whose origin and ``origin_ref`` are stored
+        already (adding the same capture or imported version twice stores it once).
+        ``backfill``, when given, is saved in the same write. Nothing is written when nothing
+        changes.
+        """
+        items = [(item, item.text.normalized()) for item in seen]
+        with self.locked():
+            self._sync()
+            data = self._read_shard(article_id)
+            docs = _version_docs(data)
+            known = {(d.get("origin") or "live", d.get("origin_ref")) for d in docs}
+            placed: list[dict[str, Any] | None] = []
+            for item, text in items:
+                doc = None
+                if item.origin_ref is None or (item.origin, item.origin_ref) not in known:
+                    doc = _place(docs, text, text.hash_as_is(), item.seen_at, item)
+                    known.add((item.origin, item.origin_ref))
+                placed.append(doc)
+            meta = _meta_of(data)
+            state = _backfill_to_doc(backfill) if backfill is not None else None
+            if state is not None and state != meta.get("backfill"):
+                meta["backfill"] = state
+            elif not any(placed):
+                return [None] * len(placed)
+            _set_versions(data, docs)
+            self._commit(article_id, data)
+        self._maybe_compact()
+        return [_version_from_doc(doc) if doc is not None else None for doc in placed]
+
+    def backfill_state(self, article_id: str) -> BackfillState:
+        """What earlier backfills from the Wayback Machine recorded for the article."""
+        return _backfill_from_doc(_meta_of(self._read_shard(article_id)).get("backfill"))
 
     def record_check(self, article_id: str, check: CheckState) -> Article:
         """Save what a check found (success or failure); versions are never touched."""
@@ -722,7 +797,7 @@ class Store:
         is the time to open.
         """
         meta = _meta_of(data)
-        doc = {k: v for k, v in meta.items() if v is not None and k != "check"}
+        doc = {k: v for k, v in meta.items() if v is not None and k not in _NOT_INDEXED}
         check = {k: v for k, v in (meta.get("check") or {}).items() if v is not None and v != 0}
         if check:
             doc["check"] = check
@@ -732,6 +807,10 @@ class Store:
         if versions:
             doc["last_changed"] = versions[-1]["fetched_at"]
             doc["words"] = sum(len(p.split()) for p in versions[-1].get("paragraphs") or ())
+        for origin, key in (("wayback", "archived"), ("import", "imported")):
+            count = sum(1 for v in versions if v.get("origin") == origin)
+            if count:
+                doc[key] = count
         return doc
 
     def db(self, article_id: str) -> TinyDB:
@@ -845,6 +924,67 @@ def _meta_of(data: dict[str, Any]) -> dict[str, Any]:
     return next(iter(table.values()))
 
 
+# Article document fields kept in the shard only: the index stays small (read on every open).
+_NOT_INDEXED = ("check", "backfill")
+
+
+def _version_docs(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """A shard's version documents in number order (= the order their texts were seen)."""
+    return sorted((data.get("versions") or {}).values(), key=lambda d: d["number"])
+
+
+def _set_versions(data: dict[str, Any], docs: list[dict[str, Any]]) -> None:
+    """Store ``docs`` (in time order) as the shard's versions, numbered 0..n-1.
+
+    Each version's ``revert_of`` is the latest earlier version with the same text: numbers
+    shift when a version is inserted, and an insert can become what a later text returns to.
+    """
+    latest: dict[str, int] = {}
+    for number, doc in enumerate(docs):
+        doc["number"] = number
+        doc["revert_of"] = latest.get(doc["text_hash"])
+        latest[doc["text_hash"]] = number
+    data["versions"] = {str(number + 1): doc for number, doc in enumerate(docs)}
+
+
+def _place(
+    docs: list[dict[str, Any]],
+    text: ArticleText,
+    text_hash: str,
+    seen_at: datetime,
+    seen: SeenText | None = None,
+) -> dict[str, Any] | None:
+    """Insert a version document for ``text`` (normalised) into ``docs`` by time; the new
+    document, or None when the version seen just before or just after has the same text.
+
+    Marks the new version boring against the one before it, and the one after it against the
+    new one (its old predecessor is no longer next to it). Numbers and reverts are set by
+    ``_set_versions``. ``seen`` gives the origin (default: a live fetch).
+    """
+    position = len(docs)
+    while position and _ts(docs[position - 1]["fetched_at"]) > seen_at:  # type: ignore[operator]
+        position -= 1
+    before = docs[position - 1] if position else None
+    after = docs[position] if position < len(docs) else None
+    if any(d is not None and d["text_hash"] == text_hash for d in (before, after)):
+        return None
+    version = Version(
+        number=position,
+        text=text,
+        fetched_at=seen_at,
+        text_hash=text_hash,
+        boring=before is not None and _is_boring(_version_from_doc(before).text, text),
+        origin=seen.origin if seen else "live",
+        origin_ref=seen.origin_ref if seen else None,
+        origin_url=seen.origin_url if seen else None,
+    )
+    doc = _version_to_doc(version)
+    docs.insert(position, doc)
+    if after is not None:
+        after["boring"] = _is_boring(text, _version_from_doc(after).text)
+    return doc
+
+
 def _doc_order(doc: dict[str, Any]) -> tuple[str, str]:
     """Sort key for "most recently changed first" (use with ``reverse=True``), ties by id."""
     return (doc.get("last_changed") or doc.get("first_seen") or "", doc["id"])
@@ -861,3 +1001,48 @@ def _is_boring(old: ArticleText, new: ArticleText) -> bool:
     return len(before) == len(after) and all(
         a == b or boring_key(a) == boring_key(b) for a, b in zip(before, after, strict=True)
     )
+
+
+# ----- migrations -----------------------------------------------------------------------------
+def _migrate_to_time_order(root: Path) -> None:
+    """Schema 1 -> 2: versions carry their origin, and are numbered in the order seen.
+
+    Schema 1 versions have no origin: they read as live fetches, so their shards stay as they
+    are. But a schema 1 ``import`` appended an older history after the versions already
+    stored; those shards are put in time order (a text then equal to the one before it is
+    dropped: its twin keeps it) and re-derived by the index through a journal intent, the
+    way an interrupted write is. Each shard rewritten is first copied, as it was, to
+    ``<id>.json.schema1`` beside it, so nothing the old layout held is lost. Corrupt shards are
+    left for ``doctor`` to report.
+    """
+    journal = IndexJournal(root / "index.json", root / "index.log", order=_doc_order)
+    try:
+        journal.load()
+        journal_ok = journal.snapshot_exists
+    except CacheError:
+        journal_ok = False  # the index will be rebuilt from the shards anyway
+    base = root / "articles"
+    for path in sorted(base.glob("*/*.json")) if base.is_dir() else ():
+        try:
+            data = AtomicJSONStorage(path).read()
+            if data is None:
+                continue
+            check_shard(data, path, path.stem)
+        except CacheError:
+            continue
+        docs = _version_docs(data)
+        times = [_ts(d["fetched_at"]) for d in docs]
+        if all(a <= b for a, b in itertools.pairwise(times)):  # type: ignore[operator]
+            continue
+        ordered: list[dict[str, Any]] = []
+        for doc in sorted(docs, key=lambda d: (_ts(d["fetched_at"]), d["number"])):
+            version = _version_from_doc(doc)
+            _place(ordered, version.text, version.text_hash, version.fetched_at)
+        atomic_write_bytes(path.with_name(path.name + ".schema1"), path.read_bytes())
+        _set_versions(data, ordered)
+        if journal_ok:
+            journal.append([{"intent": path.stem}])
+        atomic_write_json(path, data)
+
+
+MIGRATIONS[1] = _migrate_to_time_order

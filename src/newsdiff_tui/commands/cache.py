@@ -111,11 +111,27 @@ def _print_article(article: Article) -> None:
     changed = (to_iso(article.last_changed) or "-")[:16].replace("T", " ")
     title = display_safe(article.title or article.url, one_line=True)
     source = display_safe(article.source, one_line=True)
-    print(f"{article.id}  {source:<12.12} {article.version_count:>3}v  {changed:<16}  {title}")
+    print(
+        f"{article.id}  {source:<12.12} {article.version_count:>3}v  {changed:<16}  {title}"
+        f"{_origins(article)}"
+    )
     check = article.check
     if check.last_error:
         runs = f"{check.failures} failed check{'s' if check.failures != 1 else ''} in a row"
         print(f"{'':18}! {runs}: {display_safe(check.last_error, one_line=True)}")
+
+
+def _origins(article: Article) -> str:
+    """'  (2 archived, 1 imported)' when some versions were not fetched live, else ''."""
+    counts = [
+        f"{count} {what}"
+        for count, what in (
+            (article.archived_versions, "archived"),
+            (article.imported_versions, "imported"),
+        )
+        if count
+    ]
+    return f"  ({', '.join(counts)})" if counts else ""
 
 
 def run_doctor(args: argparse.Namespace) -> int:

@@ -40,6 +40,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "query parameters such as utm_* are removed. The first `fetch` stores version 0.",
     )
     p.add_argument("urls", nargs="+", metavar="URL")
+    p.add_argument(
+        "--backfill",
+        action="store_true",
+        help="then add their earlier versions from the Wayback Machine (see `backfill --help`)",
+    )
     p.set_defaults(handler=run_add)
 
     p = sub.add_parser(
@@ -107,11 +112,17 @@ def run_add(args: argparse.Namespace) -> int:
         urls.append(clean_url(raw))
     with open_store(args) as store:
         known = {a.id for a in store.articles()}
+        added = {}
         for url in urls:
             article = store.add_article(url)
             state = "already tracked" if article.id in known else "tracking"
             known.add(article.id)
+            added[article.id] = article
             print(f"{state} {article.id}  {url}")
+        if args.backfill:
+            from newsdiff_tui.commands.archive import backfill_articles
+
+            return backfill_articles(store, list(added.values()))
     return 0
 
 
