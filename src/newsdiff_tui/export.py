@@ -98,10 +98,10 @@ def check_status(article: Article, now: datetime) -> str:
     """What the scheduler says at ``now`` about the next check (never the clock's own time:
     exports must not change as days pass)."""
     when = next_check(article, now=now)
-    return WONT_BE_CHECKED if when is None else f"next check due {_when(when)}"
+    return WONT_BE_CHECKED if when is None else f"next check due {utc_time(when)}"
 
 
-def _when(moment: datetime) -> str:
+def utc_time(moment: datetime) -> str:
     """A timestamp for people, always in UTC so that exports do not depend on the machine."""
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
@@ -109,7 +109,7 @@ def _when(moment: datetime) -> str:
 def provenance(version: Version) -> str | None:
     """Where a version's text was seen, for people; None for our own (live) fetches."""
     if version.origin == "wayback":
-        when = _when(version.fetched_at)
+        when = utc_time(version.fetched_at)
         return f"Version {version.number}: archived by the Wayback Machine on {when}"
     if version.origin == "import":
         ref = f" (original id {version.origin_ref})" if version.origin_ref else ""
@@ -224,19 +224,19 @@ def render_markdown(
     meta = [
         ("Source", md_escape(article.source)),
         ("URL", _md_url(article.url)),
-        ("First seen", _when(article.first_seen)),
+        ("First seen", utc_time(article.first_seen)),
     ]
     if ordered:
-        meta.append(("Last changed", _when(ordered[-1].fetched_at)))
+        meta.append(("Last changed", utc_time(ordered[-1].fetched_at)))
     count = len(ordered)
     meta.append(("Versions", f"{count} ({max(count - 1, 0)} change{'' if count == 2 else 's'})"))
     if now is not None:
-        meta.append(("Checking", f"{check_status(article, now)} (as of {_when(now)})"))
+        meta.append(("Checking", f"{check_status(article, now)} (as of {utc_time(now)})"))
     if article.check.last_checked:
         failed = (
             f", failed: {md_escape(article.check.last_error)}" if article.check.last_error else ""
         )
-        meta.append(("Last checked", _when(article.check.last_checked) + failed))
+        meta.append(("Last checked", utc_time(article.check.last_checked) + failed))
     if article.feed_url:
         meta.append(("Feed", _md_url(article.feed_url)))
     meta.append(("Article id", f"`{article.id}`"))
@@ -249,7 +249,7 @@ def render_markdown(
     for change in steps:
         lines += [f"## {md_escape(change.heading)}", ""]
         lines += [
-            f"{_when(change.old.fetched_at)} {ARROW} {_when(change.new.fetched_at)} · "
+            f"{utc_time(change.old.fetched_at)} {ARROW} {utc_time(change.new.fetched_at)} · "
             f"{stats_summary(change.diff)}",
             "",
         ]
@@ -277,7 +277,7 @@ def render_markdown(
 
     if latest and ordered:
         last = ordered[-1]
-        lines += [f"## Latest text (version {last.number}, {_when(last.fetched_at)})", ""]
+        lines += [f"## Latest text (version {last.number}, {utc_time(last.fetched_at)})", ""]
         lines += _md_provenance(last)
         title, byline = md_escape(last.text.title), md_escape(last.text.byline or "")
         lines += [f"**{title}**", ""] if title else []
@@ -299,7 +299,7 @@ def _md_url(url: str) -> str:
 _XML_INVALID = re.compile("[\ud800-\udfff\ufffe\uffff]")
 
 
-def _xml_text(text: str) -> str:
+def xml_text(text: str) -> str:
     """Untrusted text made safe for XML character data and attribute values."""
     clean = _XML_INVALID.sub("", strip_control(text))
     return html.escape(clean, quote=True)
@@ -307,30 +307,30 @@ def _xml_text(text: str) -> str:
 
 def _html_words(words: Sequence[WordOp]) -> str:
     """A word diff as an HTML fragment, changes in <del> and <ins> (``difftext``)."""
-    return _SPACE.sub(" ", render_words(words, marks=HTML_MARKS, escape=_xml_text)).strip()
+    return _SPACE.sub(" ", render_words(words, marks=HTML_MARKS, escape=xml_text)).strip()
 
 
-def _atom_time(moment: datetime) -> str:
+def atom_time(moment: datetime) -> str:
     """An RFC 3339 time in UTC, as Atom requires."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _tag(article: Article, specific: str) -> str:
+def tag_uri(article: Article, specific: str) -> str:
     """A stable tag: URI (RFC 4151) for the feed or an entry, from the article id."""
     return f"tag:newsdiff-tui,{article.first_seen.astimezone(UTC):%Y-%m-%d}:{article.id}{specific}"
 
 
 def change_html(change: Change) -> str:
     """One change as an HTML fragment (stats, headline/byline change, paragraph diff)."""
-    parts = [f"<p>{_xml_text(stats_summary(change.diff))}</p>"]
+    parts = [f"<p>{xml_text(stats_summary(change.diff))}</p>"]
     for version in _provenance_of(change):
         label = provenance(version)
         if label is not None:
             link = version.origin_url
-            href = f' <a href="{_xml_text(link)}">{_xml_text(link)}</a>' if link else ""
-            parts.append(f"<p><em>{_xml_text(label)}</em>{href}</p>")
+            href = f' <a href="{xml_text(link)}">{xml_text(link)}</a>' if link else ""
+            parts.append(f"<p><em>{xml_text(label)}</em>{href}</p>")
     for label in change.labels:
-        parts.append(f"<p><em>{_xml_text(label.capitalize())}</em></p>")
+        parts.append(f"<p><em>{xml_text(label.capitalize())}</em></p>")
     for label, rendered in _field_lines(change, _html_words):
         parts.append(f"<p><strong>{label}:</strong> {rendered}</p>")
     for block in _paragraph_blocks(
@@ -338,7 +338,7 @@ def change_html(change: Change) -> str:
         full=False,
         words=_html_words,
         fold=lambda n: f"<em>{_folded(n)}</em>",
-        moved=lambda label: f"<em>{_xml_text(label)}</em>",
+        moved=lambda label: f"<em>{xml_text(label)}</em>",
     ):
         parts.append(f"<p>{block}</p>")
     return "\n".join(parts)
@@ -349,26 +349,26 @@ def render_atom(article: Article, versions: Sequence[Version]) -> str:
     ordered = sorted(versions, key=lambda v: v.number)
     title = article.title or (ordered[-1].text.title if ordered else "") or article.url
     updated = ordered[-1].fetched_at if ordered else article.first_seen
-    link = f'<link rel="alternate" type="text/html" href="{_xml_text(article.url)}"/>'
+    link = f'<link rel="alternate" type="text/html" href="{xml_text(article.url)}"/>'
     out = [
         '<?xml version="1.0" encoding="utf-8"?>',
         '<feed xmlns="http://www.w3.org/2005/Atom">',
-        f"  <id>{_tag(article, '')}</id>",
-        f"  <title>Changes to: {_xml_text(title)}</title>",
-        f"  <subtitle>{_xml_text(article.source)}, as tracked by newsdiff-tui</subtitle>",
+        f"  <id>{tag_uri(article, '')}</id>",
+        f"  <title>Changes to: {xml_text(title)}</title>",
+        f"  <subtitle>{xml_text(article.source)}, as tracked by newsdiff-tui</subtitle>",
         f"  {link}",
-        f"  <updated>{_atom_time(updated)}</updated>",
-        f"  <author><name>{_xml_text(article.source)}</name></author>",
+        f"  <updated>{atom_time(updated)}</updated>",
+        f"  <author><name>{xml_text(article.source)}</name></author>",
         "  <generator>newsdiff-tui</generator>",
     ]
     for change in reversed(changes(ordered)):
         out += [
             "  <entry>",
-            f"    <id>{_tag(article, f'/v{change.new.number}')}</id>",
-            f"    <title>{_xml_text(change.heading)}</title>",
-            f"    <updated>{_atom_time(change.new.fetched_at)}</updated>",
+            f"    <id>{tag_uri(article, f'/v{change.new.number}')}</id>",
+            f"    <title>{xml_text(change.heading)}</title>",
+            f"    <updated>{atom_time(change.new.fetched_at)}</updated>",
             f"    {link}",
-            f"    <summary>{_xml_text(stats_summary(change.diff))}</summary>",
+            f"    <summary>{xml_text(stats_summary(change.diff))}</summary>",
             f'    <content type="html">{html.escape(change_html(change), quote=False)}</content>',
             "  </entry>",
         ]

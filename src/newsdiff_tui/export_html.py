@@ -29,7 +29,7 @@ from datetime import datetime
 
 from newsdiff_tui.diff import ParagraphDiff, WordOp, diff
 from newsdiff_tui.difftext import HTML_MARKS, Side, render_words, stats_summary
-from newsdiff_tui.export import Change, _when, _xml_text, changes, check_status
+from newsdiff_tui.export import Change, changes, check_status, utc_time, xml_text
 from newsdiff_tui.model import Article, Version
 from newsdiff_tui.timeutil import humanize_delta
 from newsdiff_tui.urls import url_problem
@@ -103,7 +103,7 @@ CSP = (
 
 def esc(text: str | None) -> str:
     """Untrusted text as HTML character data or an attribute value (quotes escaped too)."""
-    return _xml_text(text or "")
+    return xml_text(text or "")
 
 
 def external_link(url: str, text: str | None = None) -> str:
@@ -267,8 +267,8 @@ def change_section(change: Change, *, consecutive: bool = True) -> str:
     heading += "".join(f" ({label})" for label in labels)
     anchor = pair_anchor(change.old.number, change.new.number)
     meta = (
-        f'<p class="meta">{esc(_when(change.old.fetched_at))} → '
-        f"{esc(_when(change.new.fetched_at))} · {esc(stats_summary(change.diff))}"
+        f'<p class="meta">{esc(utc_time(change.old.fetched_at))} → '
+        f"{esc(utc_time(change.new.fetched_at))} · {esc(stats_summary(change.diff))}"
         + (" · coarse: paragraph-level only" if change.diff.coarse else "")
         + "</p>"
     )
@@ -309,15 +309,15 @@ def _about(article: Article, versions: Sequence[Version], now: datetime | None) 
     """The paragraphs under the headline: source, link, how often it changed, check status."""
     lines = [
         f'<p class="about">From <strong>{esc(article.source)}</strong>, first seen '
-        f"{esc(_when(article.first_seen))}. The article at its source: "
+        f"{esc(utc_time(article.first_seen))}. The article at its source: "
         f"{external_link(article.url)}</p>",
     ]
     status = [changed_times(len(versions) - 1)]
     if versions:
-        status.append(f"It last changed {_when(versions[-1].fetched_at)}.")
+        status.append(f"It last changed {utc_time(versions[-1].fetched_at)}.")
     checked = article.check.last_checked
     status.append(
-        f"Last checked {_when(checked)}." if checked else "Not checked by this tracker yet."
+        f"Last checked {utc_time(checked)}." if checked else "Not checked by this tracker yet."
     )
     if article.check.last_error:
         failures = article.check.failures
@@ -326,7 +326,7 @@ def _about(article: Article, versions: Sequence[Version], now: datetime | None) 
             f"{article.check.last_error}."
         )
     if now is not None:  # the schedule depends on the clock: told only at an explicit --now
-        status.append(f"As of {_when(now)}: {check_status(article, now=now)}.")
+        status.append(f"As of {utc_time(now)}: {check_status(article, now=now)}.")
     lines.append(f'<p class="status">{esc(" ".join(status))}</p>')
     if article.feed_url:
         lines.append(f'<p class="about">Found in the feed {external_link(article.feed_url)}</p>')
@@ -337,7 +337,7 @@ def _version_item(
     version: Version, step: Change | None, first: int, last: int, links: SiteLinks
 ) -> str:
     """One version in the list: number, time, gap and stats, labels, comparison links."""
-    parts = [f"<strong>Version {version.number}</strong>", esc(_when(version.fetched_at))]
+    parts = [f"<strong>Version {version.number}</strong>", esc(utc_time(version.fetched_at))]
     if step is not None:
         gap = humanize_delta((step.new.fetched_at - step.old.fetched_at).total_seconds())
         parts.append(esc(f"{gap} after version {step.old.number}"))

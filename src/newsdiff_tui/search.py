@@ -45,7 +45,7 @@ from typing import Any, Literal
 
 from newsdiff_tui.errors import CacheError, NewsdiffError
 from newsdiff_tui.model import Version
-from newsdiff_tui.storage import _stat_key
+from newsdiff_tui.storage import stat_key
 from newsdiff_tui.store import DoctorReport, Store
 from newsdiff_tui.timeutil import from_iso, to_iso
 
@@ -241,7 +241,7 @@ class SearchIndex:
     # ----- files and connections -------------------------------------------------------
     def _fingerprint(self) -> str:
         """Identity of the store index files' content: a store write always changes it."""
-        return json.dumps([_stat_key(self.store.index_path), _stat_key(self.store.log_path)])
+        return json.dumps([stat_key(self.store.index_path), stat_key(self.store.log_path)])
 
     def _connect(self, path: Path | None = None) -> sqlite3.Connection:
         try:

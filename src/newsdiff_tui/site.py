@@ -36,15 +36,15 @@ from newsdiff_tui.errors import NewsdiffError
 from newsdiff_tui.export import (
     Change,
     ExportError,
-    _atom_time,
-    _tag,
-    _when,
-    _xml_text,
+    atom_time,
     change_html,
     changes,
     render_atom,
     slugify,
+    tag_uri,
+    utc_time,
     write_atomic,
+    xml_text,
 )
 from newsdiff_tui.export_html import (
     SiteLinks,
@@ -159,7 +159,7 @@ def listing_page(
         else f"Changes to {plural(len(articles), 'article')} from {current}"
     )
     total = sum(max(a.version_count - 1, 0) for a in articles)
-    latest = f"; the latest {_when(_last_change(articles[0]))}" if articles else ""
+    latest = f"; the latest {utc_time(_last_change(articles[0]))}" if articles else ""
     body = [
         f"<h1>{esc(heading)}</h1>",
         f'<p class="about">{esc(plural(total, "change"))} in all{esc(latest)}. '
@@ -175,7 +175,7 @@ def listing_page(
         href = f"{ARTICLES}/{article_stem(article)}.html"
         title = esc(article.title or article.url)
         body.append(
-            f"<tr><td>{esc(_when(_last_change(article)))}</td><td>{source}</td>"
+            f"<tr><td>{esc(utc_time(_last_change(article)))}</td><td>{source}</td>"
             f'<td><a href="{href}">{title}</a></td>'
             f'<td class="n">{max(article.version_count - 1, 0)}</td></tr>'
         )
@@ -217,10 +217,10 @@ def render_changes_feed(
     out = [
         '<?xml version="1.0" encoding="utf-8"?>',
         '<feed xmlns="http://www.w3.org/2005/Atom">',
-        f"  <id>tag:newsdiff-tui,2024:changes{_xml_text('/' + scope if scope else '')}</id>",
-        f"  <title>Latest changes to tracked articles{_xml_text(label)}</title>",
+        f"  <id>tag:newsdiff-tui,2024:changes{xml_text('/' + scope if scope else '')}</id>",
+        f"  <title>Latest changes to tracked articles{xml_text(label)}</title>",
         f'  <link rel="alternate" type="text/html" href="{INDEX}"/>',
-        f"  <updated>{_atom_time(updated)}</updated>",
+        f"  <updated>{atom_time(updated)}</updated>",
         "  <author><name>newsdiff-tui</name></author>",
         "  <generator>newsdiff-tui</generator>",
     ]
@@ -232,16 +232,16 @@ def render_changes_feed(
         title = f"{change.new.text.title or article.title or article.url}: {change.heading}"
         out += [
             "  <entry>",
-            f"    <id>{_tag(article, f'/v{change.new.number}')}</id>",
-            f"    <title>{_xml_text(title)}</title>",
-            f"    <updated>{_atom_time(change.new.fetched_at)}</updated>",
+            f"    <id>{tag_uri(article, f'/v{change.new.number}')}</id>",
+            f"    <title>{xml_text(title)}</title>",
+            f"    <updated>{atom_time(change.new.fetched_at)}</updated>",
             f'    <link rel="alternate" type="text/html" href="{page_href}"/>',
         ]
         if url_problem(article.url) is None:
-            out.append(f'    <link rel="related" href="{_xml_text(article.url)}"/>')
+            out.append(f'    <link rel="related" href="{xml_text(article.url)}"/>')
         out += [
-            f"    <author><name>{_xml_text(article.source)}</name></author>",
-            f"    <summary>{_xml_text(stats_summary(change.diff))}</summary>",
+            f"    <author><name>{xml_text(article.source)}</name></author>",
+            f"    <summary>{xml_text(stats_summary(change.diff))}</summary>",
             f'    <content type="html">{html.escape(change_html(change), quote=False)}</content>',
             "  </entry>",
         ]

@@ -122,7 +122,7 @@ class AtomicJSONStorage(Storage):
         atomic_write_json(self.path, data, create_dirs=self._create_dirs, durable=self._durable)
 
 
-def _stat_key(path: Path) -> tuple[int, int, int] | None:
+def stat_key(path: Path) -> tuple[int, int, int] | None:
     """Identity of a file's current content as far as stat can tell; None if it is missing."""
     try:
         st = path.stat()
@@ -175,10 +175,10 @@ class IndexJournal:
     def load(self) -> None:
         """Read the snapshot and replay the journal from scratch."""
         for _ in range(20):
-            before = _stat_key(self.snapshot_path)
+            before = stat_key(self.snapshot_path)
             docs, log_id = self._read_snapshot()
             state = self._read_log_from(0, None)
-            if _stat_key(self.snapshot_path) == before:
+            if stat_key(self.snapshot_path) == before:
                 break
             # A writer compacted while we read: the journal may belong to the new snapshot.
         self.docs = docs
@@ -199,7 +199,7 @@ class IndexJournal:
 
     def catch_up(self) -> bool:
         """Apply what other processes wrote since we last looked; True if anything changed."""
-        if _stat_key(self.snapshot_path) != self._snap_key:
+        if stat_key(self.snapshot_path) != self._snap_key:
             self.load()
             return True
         ino, pos, header, records = self._read_log_from(self._log_pos, self._log_ino)
@@ -339,7 +339,7 @@ class IndexJournal:
         header = json.dumps({"log": log_id}, **_DUMP).encode("utf-8") + b"\n"
         atomic_write_bytes(self.log_path, header)
         self._log_id = log_id
-        self._snap_key = _stat_key(self.snapshot_path)
+        self._snap_key = stat_key(self.snapshot_path)
         self.snapshot_exists = True
         self._log_ino = self.log_path.stat().st_ino
         self._log_pos = len(header)

@@ -10,8 +10,7 @@ from typing import TextIO
 
 from newsdiff_tui.archive import BASE_ENV, DEFAULT_BASE, archive_base
 from newsdiff_tui.backfill import BackfillEvent, BackfillOptions, backfill_run
-from newsdiff_tui.commands.common import open_store, warn
-from newsdiff_tui.commands.exportcmd import _since
+from newsdiff_tui.commands.common import open_store, parse_since, warn
 from newsdiff_tui.commands.track import _positive_int
 from newsdiff_tui.errors import NewsdiffError
 from newsdiff_tui.model import Article
@@ -80,7 +79,7 @@ def run_backfill(args: argparse.Namespace) -> int:
     """``newsdiff-tui backfill ARTICLE...|--all``."""
     if args.all == bool(args.articles):
         raise NewsdiffError("name the articles to backfill, or use --all (not both)")
-    options = BackfillOptions(since=_since(args.since), limit=args.limit)
+    options = BackfillOptions(since=parse_since(args.since), limit=args.limit)
     with open_store(args, create=False) as store:
         if args.all:
             articles = store.articles()

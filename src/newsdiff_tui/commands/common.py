@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import datetime
 
+from newsdiff_tui.errors import NewsdiffError
 from newsdiff_tui.store import Store, default_root
 from newsdiff_tui.textnorm import display_safe
+from newsdiff_tui.timeutil import from_iso
 
 EXIT_USAGE = 2
 
@@ -24,3 +27,15 @@ def warn(message: str) -> None:
     newline splits the message.
     """
     print(f"newsdiff-tui: {display_safe(message, one_line=True)}", file=sys.stderr)
+
+
+def parse_since(text: str | None) -> datetime | None:
+    """The ``--since`` date or time, with a clear error for anything else."""
+    if not text:
+        return None
+    try:
+        return from_iso(text)
+    except ValueError:
+        raise NewsdiffError(
+            f"--since {text!r} is not a date (use YYYY-MM-DD or an ISO 8601 time)"
+        ) from None

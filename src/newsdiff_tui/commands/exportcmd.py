@@ -11,7 +11,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from newsdiff_tui.commands.common import open_store, warn
+from newsdiff_tui.commands.common import open_store, parse_since, warn
 from newsdiff_tui.errors import NewsdiffError
 from newsdiff_tui.export import ExportError, export_article, render
 from newsdiff_tui.model import Article
@@ -74,21 +74,9 @@ def _now(text: str | None) -> datetime | None:
         ) from None
 
 
-def _since(text: str | None) -> datetime | None:
-    """The ``--since`` date or time, with a clear error for anything else."""
-    if not text:
-        return None
-    try:
-        return from_iso(text)
-    except ValueError:
-        raise NewsdiffError(
-            f"--since {text!r} is not a date (use YYYY-MM-DD or an ISO 8601 time)"
-        ) from None
-
-
 def _selected(store: Store, args: argparse.Namespace) -> list[Article]:
     """The articles ``--source`` and ``--since`` select, most recently changed first."""
-    since = _since(args.since)
+    since = parse_since(args.since)
     source = args.source.casefold() if args.source else None
     return [
         article

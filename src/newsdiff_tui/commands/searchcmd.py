@@ -10,8 +10,7 @@ import argparse
 import json
 import sys
 
-from newsdiff_tui.commands.common import open_store, warn
-from newsdiff_tui.commands.exportcmd import _since as parse_since
+from newsdiff_tui.commands.common import open_store, parse_since, warn
 from newsdiff_tui.search import (
     SearchHit,
     SearchIndex,

@@ -13,8 +13,7 @@ import sys
 from datetime import timedelta
 from typing import Any
 
-from newsdiff_tui.commands.common import open_store
-from newsdiff_tui.commands.exportcmd import _since as parse_since
+from newsdiff_tui.commands.common import open_store, parse_since
 from newsdiff_tui.export import md_escape
 from newsdiff_tui.stats import HISTOGRAM_BINS, SourceStats, StatsReport, collect_stats
 from newsdiff_tui.textnorm import display_safe
