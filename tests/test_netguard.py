@@ -218,3 +218,20 @@ async def test_a_feed_listing_private_urls_gets_them_refused(
     assert saved.last_refused is not None and "10.0.0.5" in saved.last_refused
     assert [a.url for a in store.articles()] == [public]
     assert local_server.requests == []
+
+
+def test_an_idle_connection_closed_by_the_server_reads_as_readable() -> None:
+    """httpcore drops an idle keep-alive connection whose socket is readable (the server hung
+    up); the guard's stream answers that from the socket it keeps."""
+    import socket
+
+    from newsdiff_tui.netguard import _readable
+
+    ours, theirs = socket.socketpair()
+    try:
+        assert not _readable(ours)
+        theirs.close()
+        assert _readable(ours)
+    finally:
+        ours.close()
+    assert _readable(ours)  # a closed socket (fileno -1) is never reused

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import os
+import select
 import socket
 import ssl
 import time
@@ -201,6 +202,55 @@ async def host_problem(host: str, policy: AddressPolicy, *, timeout: float = 5.0
     return None if allowed else refusal
 
 
+def _readable(sock: socket.socket | None) -> bool:
+    """Whether a socket has data (or EOF) waiting: for an idle keep-alive connection, that the
+    server closed it."""
+    if sock is None or sock.fileno() == -1:
+        return True
+    if hasattr(select, "poll"):
+        poller = select.poll()
+        poller.register(sock, select.POLLIN)
+        return bool(poller.poll(0))
+    return bool(select.select([sock], [], [], 0)[0])
+
+
+class _Stream(AsyncNetworkStream):
+    """A connected stream that knows its socket.
+
+    httpcore asks every idle connection whether its socket is readable on every request it
+    places; anyio answers by building a dict of all the socket's attributes, with system
+    calls, each time (a tenth of a fetch run's CPU). Here the socket is looked up once.
+    """
+
+    def __init__(self, inner: AsyncNetworkStream) -> None:
+        self._inner = inner
+        self._socket = inner.get_extra_info("socket")
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return await self._inner.read(max_bytes, timeout)
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        await self._inner.write(buffer, timeout)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+    async def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> AsyncNetworkStream:
+        return _Stream(await self._inner.start_tls(ssl_context, server_hostname, timeout))
+
+    def get_extra_info(self, info: str) -> Any:
+        if info == "socket":
+            return self._socket
+        if info == "is_readable":
+            return _readable(self._socket)
+        return self._inner.get_extra_info(info)
+
+
 class GuardedBackend(AsyncNetworkBackend):
     """An httpcore network backend that connects only to addresses ``policy`` allows.
 
@@ -238,7 +288,7 @@ class GuardedBackend(AsyncNetworkBackend):
         for address in allowed:  # in the resolver's order, as a browser would
             left = None if deadline is None else max(0.0, deadline - time.monotonic())
             try:
-                return await self._inner.connect_tcp(
+                stream = await self._inner.connect_tcp(
                     address,
                     port,
                     timeout=left,
@@ -247,6 +297,8 @@ class GuardedBackend(AsyncNetworkBackend):
                 )
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
                 error = exc
+            else:
+                return _Stream(stream)
         assert error is not None
         raise error
 

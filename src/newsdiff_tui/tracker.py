@@ -62,6 +62,10 @@ __all__ = [
 ]
 
 State = Literal["checking", "changed", "unchanged", "failed", "skipped"]
+# A group commit waits this long for more writes to join it, unless it has enough already:
+# a run's writes then share their disk flushes; one write waits at most this long more.
+GROUP_WAIT = 0.05
+GROUP_ENOUGH = 16
 T = TypeVar("T")
 
 
@@ -244,19 +248,22 @@ class _GroupWriter:
     """Store writes from the event loop, run by one thread in groups (group commit).
 
     ``write`` queues a call; one drain task hands everything queued to the thread as one
-    ``Store.batch``, and what queues up meanwhile goes into the next group. A call's result
+    ``Store.batch``, and what queues up meanwhile goes into the next group. While more writes
+    are expected, a group waits ``GROUP_WAIT`` for them first. A call's result
     (or its exception) comes back only once its group is durable, so an event reported after
     ``await write(...)`` is never lost. A call that raises fails alone; a group whose commit
     fails fails all its calls.
     """
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, expecting: Callable[[], bool] = lambda: False) -> None:
         self.store = store
+        self.expecting = expecting  # whether more writes are on their way (worth waiting for)
         self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsdiff-store")
         self.queue: list[tuple[Callable[..., Any], tuple[Any, ...], asyncio.Future[Any]]] = []
         self.draining: asyncio.Task[None] | None = None
         self.seconds = 0.0  # spent in store calls and commits (the thread's own time)
         self.groups = 0
+        self.gather = GROUP_WAIT
 
     async def write(self, func: Callable[..., T], *args: object) -> T:
         loop = asyncio.get_running_loop()
@@ -269,6 +276,8 @@ class _GroupWriter:
     async def _drain(self) -> None:
         loop = asyncio.get_running_loop()
         while self.queue:
+            if self.gather > 0 and len(self.queue) < GROUP_ENOUGH and self.expecting():
+                await asyncio.sleep(self.gather)  # let a few more writes join the group
             group, self.queue = self.queue, []
             try:
                 results = await loop.run_in_executor(self.thread, self._commit, group)
@@ -329,7 +338,9 @@ class _Run:
         self.total = total
         self.options = options
         self.on_event = on_event
-        self.writer = _GroupWriter(store)
+        self.writer = _GroupWriter(store, lambda: self.writes < self.checks)
+        self.checks = 0  # articles this run checks (each ends with one store write)
+        self.writes = 0  # store writes asked for so far
         self.pool: Executor | None = options.executor
         self.own_pool = False
         self.counts = {"changed": 0, "unchanged": 0, "failed": 0, "skipped": 0}
@@ -365,6 +376,7 @@ class _Run:
 
     async def write(self, func: Callable[..., T], *args: object) -> T:
         """Run a store call in the writer thread; returns once it is durable."""
+        self.writes += 1
         return await self.writer.write(func, *args)
 
     async def extract(self, html: str, url: str, shard: str | None) -> _Extracted:
@@ -566,6 +578,7 @@ async def check_articles(
                 run.emit(current, index, "skipped", "checked meanwhile by another run")
                 continue
             jobs.append(run.check(client, current, index))
+        run.checks = len(jobs)
         await asyncio.gather(*jobs)
     finally:
         try:
