@@ -200,11 +200,13 @@ def test_output_lines_strip_escape_codes_from_web_text() -> None:
     progress = _Progress(out, quiet=False)
     hostile = "\x1b]0;owned\x07Storm \x1b[31mwarning\x9b2J"
     progress(CheckEvent("id", "http://x/", 1, 2, "unchanged", "ok", title=hostile))
-    progress(CheckEvent("id", "http://x/", 2, 2, "failed", f"HTTP 500 {hostile}", title="T"))
-    progress.feed("http://x/feed\x1b[2J", "failed: bad \x1b[31mfeed")
+    progress(CheckEvent("id", "http://x/", 2, 2, "failed", f"HTTP 500\n{hostile}", title="T"))
+    progress.feed("http://x/feed\x1b[2J", "1 links,\n\x1b[31m0 new")
     text = out.getvalue()
     assert "Storm warning" in text and "HTTP 500 Storm warning" in text
     assert not any(c in text for c in "\x1b\x07\x9b")
+    assert len(text.splitlines()) == 3  # a newline in web text does not break a line in two
+    assert text.splitlines()[2] == "feed      http://x/feed  1 links, 0 new"
 
 
 def test_a_server_error_with_control_characters_is_printed_safely(

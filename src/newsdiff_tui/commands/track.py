@@ -178,7 +178,7 @@ def run_add(args: argparse.Namespace) -> int:
             article = store.add_article(url)
             state = "already tracked" if article.id in known else "tracking"
             known.add(article.id)
-            print(display_safe(f"{state} {article.id}  {url}"))
+            print(f"{state} {article.id}  {_line(url)}")
     return 0
 
 
@@ -204,7 +204,7 @@ class _Progress:
         self.done += 1
         if not (self.quiet and event.state != "failed"):
             self._clear()
-            print(display_safe(_event_line(event)), file=self.stream, flush=True)
+            print(_event_line(event), file=self.stream, flush=True)
         if self.tty:
             self._bar(event.total)
 
@@ -213,10 +213,10 @@ class _Progress:
         unless quiet."""
         if message.startswith(("failed", "refused")):
             self._clear()
-            warn(display_safe(f"feed {url}: {message}"))
+            warn(f"feed {_line(url)}: {_line(message)}")
         elif not self.quiet:
             self._clear()
-            print(display_safe(f"feed      {url}  {message}"), file=self.stream, flush=True)
+            print(f"feed      {_line(url)}  {_line(message)}", file=self.stream, flush=True)
 
     def _bar(self, total: int) -> None:
         width = max(10, min(40, shutil.get_terminal_size().columns - 30))
@@ -234,11 +234,17 @@ class _Progress:
         self._clear()
 
 
+def _line(text: str) -> str:
+    """Text for one output line: ``display_safe`` (no escape codes or control characters from
+    the web or the cache), and whitespace runs, newlines included, made one space."""
+    return " ".join(display_safe(text).split())
+
+
 def _event_line(event: CheckEvent) -> str:
     """One line per checked article: state, id, version, title (or URL), what happened."""
     version = f"v{event.version}" if event.version is not None else ""
-    name = event.title or event.url
-    notes = [event.message] if event.message else []
+    name = _line(event.title or event.url)
+    notes = [_line(event.message)] if event.message else []
     if event.diff is not None:
         notes.insert(0, stats_line(event.diff))
     what = "; ".join(notes)
@@ -281,7 +287,7 @@ def run_fetch(args: argparse.Namespace) -> int:
     if not summary.checked and not summary.skipped:
         print("nothing is due (use --all to check every article anyway)")
         return 0
-    print(display_safe(summary.line()))
+    print(_line(summary.line()))
     if summary.checked and not summary.network_ok:
         return EXIT_OFFLINE
     return 0
@@ -301,20 +307,20 @@ def run_feed_add(args: argparse.Namespace) -> int:
         probes = [] if args.no_check or not fresh else asyncio.run(_probe_all(fresh))
         refused = [p for p in probes if p.problem is not None]
         for probe in refused:
-            warn(display_safe(f"{probe.url}: {probe.problem}"))
+            warn(f"{_line(probe.url)}: {_line(probe.problem)}")
         if refused:
             return EXIT_USAGE  # nothing saved: fix the list and run again
         for probe in probes:
             if probe.unreachable is not None:
                 warn(
-                    display_safe(
+                    _line(
                         f"could not read {probe.url} ({probe.unreachable}); following it "
                         "anyway: the next fetch will read it"
                     )
                 )
         for url in urls:
             feed, added = add_feed(store, url)
-            print(display_safe(f"{'following' if added else 'already following'} {feed.url}"))
+            print(f"{'following' if added else 'already following'} {_line(feed.url)}")
     return 0
 
 
@@ -333,9 +339,9 @@ def run_feed_list(args: argparse.Namespace) -> int:
             print(json.dumps(doc))  # ASCII: no control character reaches the terminal raw
             continue
         checked = feed.last_checked.strftime("%Y-%m-%d %H:%M") if feed.last_checked else "never"
-        error = f"  error: {feed.last_error}" if feed.last_error else ""
-        refused = f"  refused: {feed.last_refused}" if feed.last_refused else ""
-        print(display_safe(f"{feed.url}  read {checked}  {feed.discovered} found{error}{refused}"))
+        error = f"  error: {_line(feed.last_error)}" if feed.last_error else ""
+        refused = f"  refused: {_line(feed.last_refused)}" if feed.last_refused else ""
+        print(f"{_line(feed.url)}  read {checked}  {feed.discovered} found{error}{refused}")
     if not feeds and not args.json:
         print("no feeds followed (add one with `newsdiff-tui feed add URL`)")
     return 0
@@ -345,7 +351,7 @@ def run_feed_remove(args: argparse.Namespace) -> int:
     with open_store(args) as store:
         for url in args.urls:
             feed = remove_feed(store, url)
-            print(display_safe(f"stopped following {feed.url}"))
+            print(f"stopped following {_line(feed.url)}")
     return 0
 
 
