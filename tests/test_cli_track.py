@@ -410,3 +410,13 @@ def test_ctrl_c_during_fetch_prints_one_line_and_keeps_what_was_stored(
             assert len(store.versions(article_id)) == 1
     claims = json.loads((default_root() / ".runs" / "claims.json").read_text())
     assert claims == {"runs": {}, "articles": {}}  # the run let go of its claims
+
+
+def test_a_bad_opt_in_value_is_one_clear_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run(capsys, "add", "http://127.0.0.1:9/x")
+    monkeypatch.setenv(ALLOW_PRIVATE_ENV, "intranet please")
+    code, _, err = run(capsys, "fetch")
+    assert code == 2 and err.startswith("newsdiff-tui: NEWSDIFF_ALLOW_PRIVATE: 'intranet please'")
+    assert len(err.splitlines()) == 1

@@ -510,3 +510,38 @@ async def test_an_article_checked_meanwhile_is_left_out_of_a_due_run(
     assert (summary.checked, summary.skipped) == (0, 1)
     assert events[-1].message == "checked meanwhile by another run"
     assert local_server.requests == []
+
+
+def test_claims_end_with_their_run_even_when_it_is_killed(store: Store, tmp_path) -> None:
+    """A claim counts only while its run's process holds its lock: a SIGKILLed run's claims
+    are void at once, with no time-out."""
+    import subprocess
+    import sys
+
+    from newsdiff_tui.claims import RunClaims
+
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from newsdiff_tui.store import Store; "
+            "from newsdiff_tui.claims import RunClaims; "
+            "c = RunClaims(Store(sys.argv[1])); print(c.claim(['a', 'b'])[0] == {'a', 'b'}, "
+            "flush=True); sys.stdin.read()",
+            str(store.root),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "True"
+        with RunClaims(store) as ours:
+            owned, taken = ours.claim(["a", "c"])
+            assert owned == {"c"} and taken == {"a": f"pid {holder.pid}"}
+    finally:
+        holder.kill()
+        holder.wait()
+    with RunClaims(store) as ours:
+        assert ours.claim(["a", "b"]) == ({"a", "b"}, {})
+    assert sorted(p.name for p in (store.root / ".runs").iterdir()) == ["claims.json"]

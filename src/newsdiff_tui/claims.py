@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import threading
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
@@ -44,6 +45,9 @@ class RunClaims:
         self.dir = store.root / RUNS_DIR
         self._fd: int | None = None
         self.claimed: set[str] = set()
+        # ``release`` waits for a ``claim`` still running in another thread (a run cancelled
+        # while claiming), so that no claim outlives its run in a long-lived process.
+        self._busy = threading.Lock()
 
     def __enter__(self) -> RunClaims:
         return self
@@ -64,7 +68,7 @@ class RunClaims:
         Returns the ids now ours, and for the others who holds them ("pid 1234").
         """
         wanted = list(article_ids)
-        with self.store.locked():
+        with self._busy, self.store.locked():
             if self._fd is None:
                 # Under the writer lock, so no other run judges our file before we hold it.
                 try:
@@ -89,6 +93,10 @@ class RunClaims:
 
     def release(self) -> None:
         """Give up every claim of this run (also done by the kernel if the process dies)."""
+        with self._busy:
+            self._release()
+
+    def _release(self) -> None:
         if self._fd is None:
             return
         try:
