@@ -16,7 +16,17 @@ A pytest plugin (registered in ``conftest.py``). Fixtures:
     ``server.body_bytes_for("/a")`` per path.
   - Unknown paths answer 404.
 
+  - ``LocalServer(address="127.0.0.2")`` listens on another loopback address (a second
+    "site" for network guard tests); ``server.latency = 0.05`` delays every answer.
+  - ``server.in_flight`` / ``server.max_in_flight``: requests received and not yet answered,
+    now / at most.
+  - ``server.arrivals``: ``(time.monotonic(), path, in flight then)`` of every request, in
+    arrival order (the count includes the request itself).
+
+- ``second_server`` -> a ``LocalServer`` on 127.0.0.2 (skipped where that address is missing).
 - ``unused_port`` -> an ``int`` port on 127.0.0.1 that nothing listens on.
+- ``rate_limited(reply, every=N, retry_after=S)`` -> a route answering 429 with Retry-After to
+  every N-th request and ``reply`` otherwise.
 
 ``Reply`` fields: ``status``, ``body`` (bytes or str, str is UTF-8 encoded), ``content_type``,
 ``headers`` (extra), ``delay`` (seconds before answering), ``etag`` / ``last_modified`` (when
@@ -50,6 +60,7 @@ __all__ = [
     "Request",
     "atom_feed",
     "news_page",
+    "rate_limited",
     "rss_feed",
 ]
 
@@ -61,6 +72,7 @@ class Request:
     method: str
     path: str
     headers: dict[str, str]  # header names lower-cased
+    client_port: int = 0  # the client's port: one per connection
 
 
 @dataclass(frozen=True)
@@ -91,13 +103,18 @@ class _QuietServer(ThreadingHTTPServer):
 class LocalServer:
     """A programmable threaded HTTP server bound to 127.0.0.1 (see the module docstring)."""
 
-    def __init__(self) -> None:
+    def __init__(self, address: str = "127.0.0.1") -> None:
+        self.address = address
         self._routes: dict[str, Route] = {}
         self._served: dict[str, int] = {}
         self._lock = threading.Lock()
         self.requests: list[Request] = []
+        self.arrivals: list[tuple[float, str, int]] = []
+        self.latency = 0.0
+        self.in_flight = 0
+        self.max_in_flight = 0
         self._bytes: dict[str, int] = {}
-        self._httpd = _QuietServer(("127.0.0.1", 0), self._handler_class())
+        self._httpd = _QuietServer((address, 0), self._handler_class())
         self._httpd.daemon_threads = True
         self.port: int = self._httpd.server_address[1]
         self._thread = threading.Thread(
@@ -113,7 +130,7 @@ class LocalServer:
         return self.url(path)
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"http://{self.address}:{self.port}{path}"
 
     def requests_for(self, path: str) -> list[Request]:
         return [r for r in self.requests if r.path == path]
@@ -138,6 +155,7 @@ class LocalServer:
     def _reply_for(self, request: Request) -> Reply:
         with self._lock:
             self.requests.append(request)
+            self.arrivals.append((time.monotonic(), request.path, self.in_flight))
             # A query string falls back to the route of the bare path.
             path = request.path if request.path in self._routes else request.path.split("?")[0]
             route = self._routes.get(path)
@@ -165,10 +183,24 @@ class LocalServer:
                 pass  # keep test output quiet
 
             def do_GET(self) -> None:
-                request = Request("GET", self.path, {k.lower(): v for k, v in self.headers.items()})
-                reply = server._reply_for(request)
-                if reply.delay:
-                    time.sleep(reply.delay)
+                request = Request(
+                    "GET",
+                    self.path,
+                    {k.lower(): v for k, v in self.headers.items()},
+                    self.client_address[1],
+                )
+                with server._lock:
+                    server.in_flight += 1
+                    server.max_in_flight = max(server.max_in_flight, server.in_flight)
+                try:
+                    reply = server._reply_for(request)
+                    if reply.delay or server.latency:
+                        time.sleep(reply.delay + server.latency)
+                finally:
+                    # Counted out before answering: a client cannot send its next request in
+                    # the same slot before it has read this answer.
+                    with server._lock:
+                        server.in_flight -= 1
                 self._send(request, reply)
 
             def _send(self, request: Request, reply: Reply) -> None:
@@ -231,6 +263,42 @@ def local_server() -> Iterator[LocalServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def second_server() -> Iterator[LocalServer]:
+    """A started ``LocalServer`` on 127.0.0.2: another site on this machine."""
+    try:
+        server = LocalServer("127.0.0.2").start()
+    except OSError as exc:
+        pytest.skip(f"127.0.0.2 is not usable here: {exc}")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def rate_limited(reply: Reply, *, every: int, retry_after: str = "1") -> Callable[[Request], Reply]:
+    """A route answering ``429 Too Many Requests`` with ``Retry-After`` to every ``every``-th
+    request (the 1st, the N+1-th, ...) and ``reply`` to the others."""
+    count = 0
+    lock = threading.Lock()
+
+    def route(request: Request) -> Reply:
+        nonlocal count
+        with lock:
+            count += 1
+            limited = (count - 1) % every == 0
+        if limited:
+            return Reply(
+                status=429,
+                body="slow down",
+                content_type="text/plain",
+                headers={"Retry-After": retry_after},
+            )
+        return reply
+
+    return route
 
 
 @pytest.fixture

@@ -209,6 +209,7 @@ FEEDS_CASES: dict[str, tuple[Any, str]] = {
     "failures text": ({"feeds": {"u": {**FEED, "failures": "2"}}}, "'failures' is text"),
     "added not a time": ({"feeds": {"u": {**FEED, "added": "monday"}}}, "'added' is not an ISO"),
     "error an object": ({"feeds": {"u": {**FEED, "last_error": {}}}}, "'last_error' is an obj"),
+    "refused a list": ({"feeds": {"u": {**FEED, "last_refused": ["x"]}}}, "'last_refused' is a"),
 }
 
 

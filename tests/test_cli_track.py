@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import threading
 from pathlib import Path
 
 import pytest
-from local_server import LocalServer, Reply, atom_feed, news_page
+from local_server import LocalServer, Reply, Request, atom_feed, news_page, rate_limited
 
 from newsdiff_tui.cli import main
+from newsdiff_tui.diff import diff
+from newsdiff_tui.difftext import stats_compact
+from newsdiff_tui.netguard import ALLOW_PRIVATE_ENV
 from newsdiff_tui.store import Store, default_root
 
 
@@ -127,6 +135,7 @@ def test_help_texts(capsys: pytest.CaptureFixture[str]) -> None:
         main(["fetch", "--help"])
     out = capsys.readouterr().out
     assert "--concurrency N" in out and "every 15 min" in out and "exit status" in out
+    assert "--per-site N" in out and "--delay SECONDS" in out and "NEWSDIFF_ALLOW_PRIVATE" in out
     with pytest.raises(SystemExit):
         main(["extract", "--help"])
     assert "what would be stored" in capsys.readouterr().out
@@ -152,3 +161,264 @@ def test_progress_bar_on_a_terminal() -> None:
     assert "] 1/2" in text and "] 2/2" in text and "\r\x1b[K" in text
     assert "\x1b[31m" not in text  # untrusted URLs cannot colour the terminal
     assert text.count("\n") == 2  # one line per finished article; the bar is redrawn in place
+
+
+# ----- fetch lines ----------------------------------------------------------------------------
+def test_fetch_lines_name_the_title_the_version_and_the_change(
+    capsys: pytest.CaptureFixture[str], local_server: LocalServer, seed_data: dict
+) -> None:
+    story = local_server.route(
+        "/story", [Reply(body=seed_page(seed_data, 0)), Reply(body=seed_page(seed_data, 1, 2))]
+    )
+    run(capsys, "add", story)
+    _, out, _ = run(capsys, "fetch")
+    with Store(default_root()) as store:
+        (article,) = store.articles()
+        (v0,) = store.versions(article.id)
+    title0 = seed_data["versions"][0]["title"]
+    assert out.splitlines()[0] == (
+        f"changed   {article.id}  v0   {title0}  first version ({v0.text.word_count} words)"
+    )
+    assert story not in out  # the title, not the URL
+
+    _, out, _ = run(capsys, "fetch", "--all")
+    with Store(default_root()) as store:
+        v0, v1 = store.versions(article.id)
+    change = stats_compact(diff(v0.text, v1.text))
+    assert "¶" in change and "words" in change
+    assert out.splitlines()[0] == f"changed   {article.id}  v1   {v1.text.title}  {change}"
+    assert out.count("v0") == 0
+
+
+def test_output_lines_strip_escape_codes_from_web_text() -> None:
+    import io
+
+    from newsdiff_tui.commands.track import _Progress
+    from newsdiff_tui.tracker import CheckEvent
+
+    out = io.StringIO()
+    progress = _Progress(out, quiet=False)
+    hostile = "\x1b]0;owned\x07Storm \x1b[31mwarning\x9b2J"
+    progress(CheckEvent("id", "http://x/", 1, 2, "unchanged", "ok", title=hostile))
+    progress(CheckEvent("id", "http://x/", 2, 2, "failed", f"HTTP 500\n{hostile}", title="T"))
+    progress.feed("http://x/feed\x1b[2J", "1 links,\n\x1b[31m0 new")
+    text = out.getvalue()
+    assert "Storm warning" in text and "HTTP 500 Storm warning" in text
+    assert not any(c in text for c in "\x1b\x07\x9b")
+    assert len(text.splitlines()) == 3  # a newline in web text does not break a line in two
+    assert text.splitlines()[2] == "feed      http://x/feed  1 links, 0 new"
+
+
+def test_a_server_error_with_control_characters_is_printed_safely(
+    capsys: pytest.CaptureFixture[str], local_server: LocalServer
+) -> None:
+    # h11 lets bytes 0x80-0xff through in header values: 0x9b is a C1 "CSI" to a terminal.
+    url = local_server.route("/evil", Reply(body=b"x", content_type="text/\x9b31mevil"))
+    run(capsys, "add", url)
+    code, out, _ = run(capsys, "fetch")
+    assert (
+        code == 0 and "not an HTML page: the server sent text/evil"
+    )  # the whole CSI sequence goes in out
+    assert "\x9b" not in out
+    with Store(default_root()) as store:
+        assert "\x9b" in (store.articles()[0].check.last_error or "")  # stored as it came
+
+
+def test_feed_list_strips_escape_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    root = default_root()
+    Store(root).close()
+    evil = "https://news.example/feed\x1b]0;owned\x07.xml"
+    doc = {
+        "url": evil,
+        "added": "2024-05-01T08:00:00+00:00",
+        "last_error": "HTTP 500 \x1b[31mboom\x9b2J",
+    }
+    (root / "feeds.json").write_text(json.dumps({"feeds": {evil: doc}}), encoding="utf-8")
+    code, out, _ = run(capsys, "feed", "list")
+    assert code == 0 and "https://news.example/feed.xml" in out and "error: HTTP 500 boom" in out
+    assert not any(c in out for c in "\x1b\x07\x9b")
+    code, out, _ = run(capsys, "feed", "list", "--json")
+    assert json.loads(out)["last_error"] == doc["last_error"]  # data kept, escaped as JSON
+    assert not any(c in out for c in "\x1b\x07\x9b")
+
+
+def test_the_summary_names_a_site_that_slowed_us_down(
+    capsys: pytest.CaptureFixture[str], local_server: LocalServer, seed_data: dict
+) -> None:
+    url = local_server.route(
+        "/busy", rate_limited(Reply(body=seed_page(seed_data, 0)), every=100, retry_after="1")
+    )
+    run(capsys, "add", url)
+    code, out, _ = run(capsys, "fetch", "--per-site", "2", "--delay", "0")
+    site = f"127.0.0.1:{local_server.port}"
+    assert code == 0 and out.splitlines()[0].startswith("changed")
+    assert out.splitlines()[-1].endswith(f"; {site} slowed us: 429 x1, waited 1.0 s")
+
+
+def test_fetch_options_come_from_the_command_line() -> None:
+    from newsdiff_tui.cli import build_parser
+    from newsdiff_tui.commands.track import _fetch_options
+    from newsdiff_tui.fetch import FetchOptions
+
+    args = build_parser().parse_args(["fetch"])
+    assert _fetch_options(args) == FetchOptions()
+    args = build_parser().parse_args(
+        ["fetch", "--per-site", "10", "--concurrency", "10", "--delay", "0.5"]
+    )
+    options = _fetch_options(args, FetchOptions(timeout=5.0))  # e.g. a config file's base
+    assert (options.per_site, options.concurrency, options.host_delay) == (10, 10, 0.5)
+    assert options.timeout == 5.0
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["fetch", "--delay", "-1"])
+
+
+# ----- feed add ---------------------------------------------------------------------------------
+def test_feed_add_refuses_what_is_not_a_feed(
+    capsys: pytest.CaptureFixture[str], local_server: LocalServer
+) -> None:
+    gone = local_server.route("/gone.xml", Reply(status=404))
+    page = local_server.route(
+        "/news",
+        Reply(
+            body='<html><head><link rel="alternate" type="application/rss+xml" '
+            'href="/rss.xml?utm_source=x"></head><body><p>Front page</p></body></html>'
+        ),
+    )
+    bare = local_server.route("/bare", Reply(body="<html><body><p>Hello</p></body></html>"))
+    for url, words in [
+        (gone, f"newsdiff-tui: {gone}: HTTP 404 Not Found"),
+        (page, "it names its feed: " + local_server.url("/rss.xml")),
+        (bare, "not a feed but an HTML page (it names no RSS or Atom feed)"),
+    ]:
+        code, out, err = run(capsys, "feed", "add", url)
+        assert code == 2 and out == "" and words in err
+        assert len(err.splitlines()) == 1
+    assert not (default_root() / "feeds.json").exists()  # nothing saved
+
+
+def test_feed_add_follows_a_feed_and_offline_with_a_warning(
+    capsys: pytest.CaptureFixture[str], local_server: LocalServer, unused_port: int
+) -> None:
+    feed = local_server.route(
+        "/feed.xml", Reply(body=atom_feed(["http://127.0.0.1/a"]), content_type="text/xml")
+    )
+    offline = f"http://127.0.0.1:{unused_port}/feed.xml"
+    code, out, err = run(capsys, "feed", "add", feed, offline)
+    assert code == 0 and out.splitlines() == [f"following {feed}", f"following {offline}"]
+    assert "could not read" in err and "Connection refused" in err and "following it anyway" in err
+    requests = len(local_server.requests)
+    code, out, _ = run(capsys, "feed", "add", feed)
+    assert out.strip() == f"already following {feed}"
+    assert len(local_server.requests) == requests  # a followed feed is not read again
+    later = local_server.url("/later.xml")  # answers 404 now, but --no-check does not ask
+    code, out, _ = run(capsys, "feed", "add", "--no-check", later)
+    assert code == 0 and out.strip() == f"following {later}"
+    assert len(local_server.requests) == requests
+
+
+def test_feed_add_refuses_a_private_address_without_the_opt_in(
+    capsys: pytest.CaptureFixture[str], local_server: LocalServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    feed = local_server.route("/feed.xml", Reply(body=atom_feed([]), content_type="text/xml"))
+    monkeypatch.delenv(ALLOW_PRIVATE_ENV)
+    code, _, err = run(capsys, "feed", "add", feed)
+    assert code == 2 and err.strip() == (
+        f"newsdiff-tui: {feed}: refused: loopback address 127.0.0.1"
+    )
+    assert local_server.requests == []
+
+
+# ----- runs that overlap, and Ctrl+C ------------------------------------------------------------
+def _held_route(seed: dict, gate: threading.Event, arrived: threading.Semaphore):
+    def route(request: Request) -> Reply:
+        arrived.release()
+        gate.wait(60)
+        return Reply(body=seed_page(seed, 0))
+
+    return route
+
+
+def _cli(*args: str, **kwargs: object) -> subprocess.Popen:
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    return subprocess.Popen(
+        [sys.executable, "-m", "newsdiff_tui", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def test_two_overlapping_fetch_runs_never_check_the_same_article(
+    capsys: pytest.CaptureFixture[str], local_server: LocalServer, seed_data: dict
+) -> None:
+    gate, arrived = threading.Event(), threading.Semaphore(0)
+    urls = [local_server.route(f"/s{i}", _held_route(seed_data, gate, arrived)) for i in range(3)]
+    run(capsys, "add", *urls)
+    first = _cli("fetch")
+    try:
+        for _ in urls:  # the first run's requests are all waiting at the server
+            assert arrived.acquire(timeout=60)
+        second = _cli("fetch", "--all")
+        out, err = second.communicate(timeout=60)
+        assert second.returncode == 0, err
+        lines = out.splitlines()
+        assert len([line for line in lines if line.startswith("skipped")]) == 3
+        assert f"being checked by another run (pid {first.pid})" in lines[0]
+        assert lines[-1].startswith("checked 0: 0 changed, 0 unchanged, 0 failed, 3 skipped")
+    finally:
+        gate.set()
+    out, err = first.communicate(timeout=60)
+    assert first.returncode == 0, err
+    assert out.splitlines()[-1].startswith("checked 3: 3 changed")
+    assert len(local_server.requests) == 3  # each article fetched once
+
+
+def test_ctrl_c_during_fetch_prints_one_line_and_keeps_what_was_stored(
+    capsys: pytest.CaptureFixture[str], local_server: LocalServer, seed_data: dict
+) -> None:
+    gate, arrived = threading.Event(), threading.Semaphore(0)
+    fast = [
+        local_server.route(f"/fast{i}", Reply(body=seed_page(seed_data, i % 2, i)))
+        for i in range(3)
+    ]
+    slow = [
+        local_server.route(f"/slow{i}", _held_route(seed_data, gate, arrived)) for i in range(2)
+    ]
+    run(capsys, "add", *fast, *slow)
+    # A session of its own, so the signal goes to its whole process group, as Ctrl+C in a
+    # terminal does (the extraction pool's processes included).
+    proc = _cli("fetch", start_new_session=True)
+    try:
+        assert proc.stdout is not None
+        changed = []
+        while len(changed) < 3:
+            line = proc.stdout.readline()
+            assert line, proc.stderr.read() if proc.stderr else ""
+            if line.startswith("changed"):
+                changed.append(line.split()[1])
+        for _ in slow:
+            assert arrived.acquire(timeout=60)
+        os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        gate.set()
+    assert proc.returncode == 130
+    assert err == "newsdiff-tui: interrupted\n"  # one line, no traceback
+    with Store(default_root()) as store:
+        assert store.doctor().clean
+        for article_id in changed:
+            assert len(store.versions(article_id)) == 1
+    claims = json.loads((default_root() / ".runs" / "claims.json").read_text())
+    assert claims == {"runs": {}, "articles": {}}  # the run let go of its claims
+
+
+def test_a_bad_opt_in_value_is_one_clear_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run(capsys, "add", "http://127.0.0.1:9/x")
+    monkeypatch.setenv(ALLOW_PRIVATE_ENV, "intranet please")
+    code, _, err = run(capsys, "fetch")
+    assert code == 2 and err.startswith("newsdiff-tui: NEWSDIFF_ALLOW_PRIVATE: 'intranet please'")
+    assert len(err.splitlines()) == 1

@@ -10,10 +10,12 @@ from local_server import LocalServer, Reply, atom_feed, rss_feed
 from newsdiff_tui.errors import NewsdiffError, NotFoundError
 from newsdiff_tui.feeds import (
     FeedError,
+    FeedProbe,
     add_feed,
     discover_from_feeds,
     load_feeds,
     parse_feed,
+    probe_feed,
     remove_feed,
 )
 from newsdiff_tui.fetch import FetchOptions
@@ -101,3 +103,23 @@ async def test_a_broken_feed_is_recorded(store: Store, local_server: LocalServer
     assert "not an RSS or Atom feed" in (feeds[bad].last_error or "")
     assert feeds[gone].last_error == "HTTP 404 Not Found" and feeds[gone].failures == 1
     assert len(messages) == 2
+
+
+async def test_probe_tells_a_feed_from_a_refusal_from_a_passing_trouble(
+    local_server: LocalServer, unused_port: int
+) -> None:
+    feed = local_server.route(
+        "/ok.xml", Reply(body=rss_feed(["http://127.0.0.1/a", "http://127.0.0.1/b"]))
+    )
+    assert await probe_feed(feed, options=FAST) == FeedProbe(feed, links=2)
+    gone = local_server.route("/gone.xml", Reply(status=410))
+    assert (await probe_feed(gone, options=FAST)).problem == "HTTP 410 Gone"
+    pdf = local_server.route("/doc", Reply(body=b"%PDF", content_type="application/pdf"))
+    assert (
+        await probe_feed(pdf, options=FAST)
+    ).problem == "not a feed: the server sent application/pdf"
+    # Trouble that may pass is not a verdict: the feed may be followed, with a warning.
+    busy = local_server.route("/busy.xml", Reply(status=503))
+    assert (await probe_feed(busy, options=FAST)).unreachable == "HTTP 503 Service Unavailable"
+    offline = await probe_feed(f"http://127.0.0.1:{unused_port}/f.xml", options=FAST)
+    assert offline.problem is None and "Connection refused" in (offline.unreachable or "")

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import time
+from dataclasses import replace
 
 from local_server import LocalServer, Reply
 
-from newsdiff_tui.fetch import USER_AGENT, Fetcher, FetchOptions
+from newsdiff_tui.fetch import (
+    GROW_AFTER,
+    USER_AGENT,
+    Fetcher,
+    FetchOptions,
+    SiteSlowdown,
+    _Site,
+)
 
 FAST = FetchOptions(host_delay=0, timeout=2.0, retries=2, backoff=0.01, backoff_max=0.05)
 
@@ -34,6 +43,20 @@ async def test_conditional_request_gets_304_without_body(local_server: LocalServ
     assert second.not_modified and second.body is None and second.ok
     assert local_server.body_bytes_sent == sent
     assert local_server.requests[-1].headers["if-none-match"] == '"e1"'
+
+
+async def test_answers_without_a_body_keep_the_connection(local_server: LocalServer) -> None:
+    """A 304, a redirect and a 429 are read to their end, so the next request to the site
+    reuses the connection instead of opening a new one."""
+    page = local_server.route("/p", Reply(body="<p>x</p>", etag='"e"'))
+    local_server.route("/moved", Reply(status=301, headers={"Location": "/p"}))
+    local_server.route("/busy", [Reply(status=429, headers={"Retry-After": "0"}), Reply()])
+    async with Fetcher(replace(FAST, per_site=1)) as fetcher:
+        for url in [page, page, local_server.url("/moved"), local_server.url("/busy")]:
+            result = await fetcher.fetch(url, etag='"e"')
+            assert result.ok
+    assert len({r.client_port for r in local_server.requests}) == 1
+    assert len(local_server.requests) == 6
 
 
 async def test_429_honours_retry_after_up_to_the_cap(local_server: LocalServer) -> None:
@@ -96,7 +119,7 @@ async def test_feeds_accept_xml_but_pages_do_not(local_server: LocalServer) -> N
 async def test_global_concurrency_limit(local_server: LocalServer) -> None:
     for i in range(6):
         local_server.route(f"/c{i}", Reply(body="<p>x</p>", delay=0.2))
-    options = FetchOptions(concurrency=2, per_host=8, host_delay=0)
+    options = FetchOptions(concurrency=2, per_site=8, host_delay=0)
     started = time.monotonic()
     async with Fetcher(options) as fetcher:
         results = await asyncio.gather(
@@ -110,8 +133,107 @@ async def test_global_concurrency_limit(local_server: LocalServer) -> None:
 async def test_polite_delay_between_requests_to_one_host(local_server: LocalServer) -> None:
     for i in range(3):
         local_server.route(f"/d{i}", Reply(body="<p>x</p>"))
-    options = FetchOptions(concurrency=8, per_host=8, host_delay=0.25)
+    options = FetchOptions(concurrency=8, per_site=8, host_delay=0.25)
     started = time.monotonic()
     async with Fetcher(options) as fetcher:
         await asyncio.gather(*(fetcher.fetch(local_server.url(f"/d{i}")) for i in range(3)))
     assert time.monotonic() - started >= 0.5  # starts at 0, 0.25 and 0.5 s
+
+
+# ----- manners per site -------------------------------------------------------------------
+async def _fetch_all(options: FetchOptions, urls: list[str]) -> tuple[list, Fetcher]:
+    async with Fetcher(options) as fetcher:
+        results = await asyncio.gather(*(fetcher.fetch(u) for u in urls))
+    return results, fetcher
+
+
+async def test_four_requests_in_flight_per_site_by_default(local_server: LocalServer) -> None:
+    urls = [local_server.route(f"/p{i}", Reply(body="<p>x</p>", delay=0.3)) for i in range(10)]
+    defaults = FetchOptions()
+    assert (defaults.per_site, defaults.host_delay, defaults.concurrency) == (4, 0.0, 8)
+    results, fetcher = await _fetch_all(replace(FAST, per_site=defaults.per_site), urls)
+    assert all(r.ok for r in results)
+    assert local_server.max_in_flight == 4
+    assert fetcher.slowdowns() == []  # nothing slowed us down
+
+
+async def test_per_site_sets_the_most_in_flight(local_server: LocalServer) -> None:
+    urls = [local_server.route(f"/q{i}", Reply(body="<p>x</p>", delay=0.2)) for i in range(6)]
+    results, _ = await _fetch_all(replace(FAST, per_site=2), urls)
+    assert all(r.ok for r in results)
+    assert local_server.max_in_flight == 2
+
+
+async def test_429_pauses_the_site_and_halves_its_concurrency(local_server: LocalServer) -> None:
+    page = Reply(body="<p>x</p>", delay=0.05)
+    # /r0 and 3 others go first; the other 7 and /r0's retry come after the 429, as many as
+    # the site's limit takes to grow back (GROW_AFTER answers), so all run at the halved limit.
+    urls = [local_server.route(f"/r{i}", page) for i in range(1, GROW_AFTER + 3)]
+    first = local_server.route("/r0", [Reply(status=429, headers={"Retry-After": "1"}), page])
+    options = replace(FAST, per_site=4, backoff=0.01)
+    results, fetcher = await _fetch_all(options, [first, *urls])
+    assert all(r.ok for r in results)
+    limited_at = local_server.arrivals[0][0]  # /r0 goes first and gets the 429
+    assert local_server.arrivals[0][1] == "/r0"
+    # The whole site waited for Retry-After: nothing arrived in the second after the 429,
+    # except requests already sent before the client read the 429.
+    early = [path for t, path, _ in local_server.arrivals[1:] if t < limited_at + 0.9]
+    assert len(early) <= 3, early
+    # Afterwards at most 2 (half of 4) were in flight at once.
+    later = [n for t, _, n in local_server.arrivals if t >= limited_at + 0.9]
+    assert len(later) == GROW_AFTER and max(later) <= 2
+    (slowdown,) = fetcher.slowdowns()
+    assert slowdown.site == f"127.0.0.1:{local_server.port}"
+    assert slowdown.signals == (("429", 1),) and slowdown.lowest == 2
+    assert 0.9 <= slowdown.waited <= 1.5
+    assert slowdown.line() == f"127.0.0.1:{local_server.port} slowed us: 429 x1, waited 1.0 s"
+
+
+async def test_503_with_an_http_date_retry_after(local_server: LocalServer) -> None:
+    when = email.utils.formatdate(time.time() + 1, usegmt=True)
+    url = local_server.route(
+        "/busy-date", [Reply(status=503, headers={"Retry-After": when}), Reply(body="<p>ok</p>")]
+    )
+    results, fetcher = await _fetch_all(FAST, [url])
+    assert results[0].ok and results[0].attempts == 2
+    assert fetcher.slowdowns()[0].signals == (("503", 1),)
+
+
+async def test_connection_errors_back_off_that_site_only(
+    local_server: LocalServer, unused_port: int
+) -> None:
+    dead = [f"http://127.0.0.1:{unused_port}/d{i}" for i in range(6)]
+    alive = [local_server.route(f"/a{i}", Reply(body="<p>x</p>")) for i in range(6)]
+    options = replace(FAST, backoff=0.05, backoff_max=0.1)
+    results, fetcher = await _fetch_all(options, [*dead, *alive])
+    assert all(r.ok for r in results[6:])
+    failed = results[:6]
+    assert all(not r.ok and "cannot connect" in (r.error or "") for r in failed)
+    gave_up = [r for r in failed if "gave up on this site" in (r.error or "")]
+    (slowdown,) = fetcher.slowdowns()  # the live site was not slowed down
+    assert slowdown.site == f"127.0.0.1:{unused_port}"
+    ((signal, tried),) = slowdown.signals
+    # The first round (4 in flight) really tried; then the site was left alone for the run.
+    assert signal == "connection errors" and tried == 4 and len(gave_up) == 2
+
+
+def test_a_site_grows_back_after_successes() -> None:
+    site = _Site("news.example", 4)
+    epoch = site.epoch
+    site.slow_down("429", 0.0, epoch)
+    site.slow_down("429", 0.0, epoch)  # an answer to a request of the same round: no halving
+    assert site.limit == 2
+    site.slow_down("429", 0.0, site.epoch)
+    assert site.limit == 1 and site.lowest == 1
+    site.slow_down("429", 0.0, site.epoch)
+    assert site.limit == 1  # never below one
+    for _ in range(GROW_AFTER - 1):
+        site.succeeded(site.epoch)
+    site.succeeded(epoch)  # an answer to a request from before the halving does not count
+    assert site.limit == 1
+    site.succeeded(site.epoch)
+    assert site.limit == 2
+    for _ in range(10 * GROW_AFTER):
+        site.succeeded(site.epoch)
+    assert site.limit == 4  # back to the ceiling, not above
+    assert site.slowdown() == SiteSlowdown("news.example", (("429", 4),), 0.0, 1)

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import threading
 import time
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from local_server import LocalServer, Reply, news_page
+from local_server import LocalServer, Reply, Request, news_page
 
 from newsdiff_tui import tracker
+from newsdiff_tui.diff import diff
+from newsdiff_tui.errors import NotFoundError
 from newsdiff_tui.fetch import FetchOptions
 from newsdiff_tui.model import ArticleText, CheckState
 from newsdiff_tui.store import Store
@@ -398,3 +403,145 @@ def test_the_pool_starts_when_stderr_has_no_file_descriptor(tmp_path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "T"
+
+
+# ----- change summaries, group commit, claims ---------------------------------------------
+async def test_changed_events_carry_the_title_and_the_diff_stats(
+    store: Store, local_server: LocalServer, seed_data: dict
+) -> None:
+    url = local_server.route(
+        "/story", [Reply(body=page(seed_data, 0)), Reply(body=page(seed_data, 1, variant=2))]
+    )
+    article = store.add_article(url)
+    _, first = await run_check(store, article.id)
+    assert (first.version, first.diff) == (0, None)
+    words = store.versions(article.id)[0].text.word_count
+    assert first.message == f"first version ({words} words)"
+    assert first.title == seed_data["versions"][0]["title"]
+
+    _, second = await run_check(store, article.id)
+
+    v0, v1 = store.versions(article.id)
+    expected = diff(v0.text, v1.text)
+    assert second.version == 1 and second.title == v1.text.title
+    assert second.diff is not None and second.diff.stats == expected.stats
+    assert second.diff.title.changed == expected.title.changed
+    assert second.diff.paragraphs == ()  # only the summary travels back from the worker
+    assert second.message == ""
+
+
+async def test_unchanged_and_failed_events_carry_the_stored_title(
+    store: Store, local_server: LocalServer, seed_data: dict
+) -> None:
+    url = local_server.route("/t", [Reply(body=page(seed_data, 0)), Reply(status=404)])
+    article = store.add_article(url)
+    _, first = await run_check(store, article.id)
+    _, failed = await run_check(store, article.id)
+    assert failed.state == "failed" and failed.title == first.title != ""
+    fresh = store.add_article(local_server.route("/never", Reply(status=404)))
+    _, never = await run_check(store, fresh.id)
+    assert never.title == ""  # no version yet: the CLI shows the URL instead
+
+
+async def test_writes_that_queue_up_are_committed_together(store: Store) -> None:
+    ids = [store.add_article(f"https://news.example/{n}").id for n in range(10)]
+    writer = tracker._GroupWriter(store)
+    try:
+        states = [CheckState(checks=1, etag=f'"{n}"') for n in range(10)]
+        results = await asyncio.gather(
+            *(writer.write(store.record_check, i, s) for i, s in zip(ids, states, strict=True)),
+            writer.write(store.record_check, "no-such-article", states[0]),
+            return_exceptions=True,
+        )
+    finally:
+        await writer.aclose()
+    assert writer.groups == 1  # queued while nothing was committing: one group
+    assert [r.check.etag for r in results[:10]] == [f'"{n}"' for n in range(10)]
+    assert isinstance(results[10], NotFoundError)  # a failing call fails alone
+    assert Store(store.root).article(ids[9]).check.etag == '"9"'
+
+
+async def test_a_second_run_skips_the_articles_the_first_is_checking(
+    store: Store, local_server: LocalServer, seed_data: dict
+) -> None:
+    gate = threading.Event()
+    arrived = threading.Semaphore(0)
+
+    def held(request: Request) -> Reply:
+        arrived.release()
+        gate.wait(10)
+        return Reply(body=page(seed_data, 0))
+
+    articles = [store.add_article(local_server.route(f"/h{i}", held)) for i in range(3)]
+    free = store.add_article(local_server.route("/free", Reply(body=page(seed_data, 1))))
+    patient = CheckOptions(fetch=replace(FAST.fetch, timeout=60), workers=1)
+    first = asyncio.create_task(check_articles(store, articles, options=patient))
+    for _ in range(3):  # the first run's requests are all at the server, waiting
+        await asyncio.to_thread(arrived.acquire)
+    events: list[CheckEvent] = []
+    second = await check_articles(store, [*articles, free], options=FAST, on_event=events.append)
+    gate.set()
+    first_summary = await first
+    assert (second.skipped, second.changed) == (3, 1)
+    skipped = [e for e in events if e.state == "skipped"]
+    assert {e.article_id for e in skipped} == {a.id for a in articles}
+    assert all(f"being checked by another run (pid {os.getpid()})" in e.message for e in skipped)
+    assert first_summary.changed == 3
+    assert len(local_server.requests) == 4  # each article fetched once
+    # Claims end with their run: a third run checks them again.
+    third = await check_articles(store, [store.article(a.id) for a in articles], options=FAST)
+    assert third.skipped == 0 and third.checked == 3
+
+
+async def test_an_article_checked_meanwhile_is_left_out_of_a_due_run(
+    store: Store, local_server: LocalServer, seed_data: dict
+) -> None:
+    article = store.add_article(local_server.route("/m", Reply(body=page(seed_data, 0))))
+    listed = tracker.due_articles(store)
+    store.record_check(article.id, CheckState(last_checked=utcnow(), checks=1))  # another run
+    events: list[CheckEvent] = []
+    summary = await check_articles(
+        store,
+        listed,
+        options=FAST,
+        on_event=events.append,
+        still_due=lambda a: tracker.is_due(a, utcnow()),
+    )
+    assert (summary.checked, summary.skipped) == (0, 1)
+    assert events[-1].message == "checked meanwhile by another run"
+    assert local_server.requests == []
+
+
+def test_claims_end_with_their_run_even_when_it_is_killed(store: Store, tmp_path) -> None:
+    """A claim counts only while its run's process holds its lock: a SIGKILLed run's claims
+    are void at once, with no time-out."""
+    import subprocess
+    import sys
+
+    from newsdiff_tui.claims import RunClaims
+
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from newsdiff_tui.store import Store; "
+            "from newsdiff_tui.claims import RunClaims; "
+            "c = RunClaims(Store(sys.argv[1])); print(c.claim(['a', 'b'])[0] == {'a', 'b'}, "
+            "flush=True); sys.stdin.read()",
+            str(store.root),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "True"
+        with RunClaims(store) as ours:
+            owned, taken = ours.claim(["a", "c"])
+            assert owned == {"c"} and taken == {"a": f"pid {holder.pid}"}
+    finally:
+        holder.kill()
+        holder.wait()
+    with RunClaims(store) as ours:
+        assert ours.claim(["a", "b"]) == ({"a", "b"}, {})
+    assert sorted(p.name for p in (store.root / ".runs").iterdir()) == ["claims.json"]

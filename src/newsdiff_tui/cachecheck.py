@@ -106,6 +106,7 @@ FEED_FIELDS: tuple[_Field, ...] = (
     ("etag", _OPT_TEXT, False),
     ("last_modified", _OPT_TEXT, False),
     ("discovered", _COUNT, False),
+    ("last_refused", _OPT_TEXT, False),
 )
 FEED_TIMES = ("added", "last_checked")
 

@@ -3,7 +3,10 @@
 Feeds live in ``<cache root>/feeds.json`` (written atomically under the store's writer lock).
 Each fetch run reads every feed (conditionally: ETag / Last-Modified) and starts tracking the
 article links it has not seen, with tracking query parameters (``utm_*``, ``fbclid``, ...)
-and fragments removed so one story is tracked once.
+and fragments removed so one story is tracked once. A link to an address the network guard
+refuses (loopback, private, ...; see ``netguard.py``) is not tracked: the refusal is reported
+and kept on the feed (``last_refused``). ``probe_feed`` reads a URL once to tell whether it is
+a feed at all, before ``feed add`` follows it.
 """
 
 from __future__ import annotations
@@ -13,12 +16,13 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from newsdiff_tui.cachecheck import check_feeds
 from newsdiff_tui.errors import NewsdiffError, NotFoundError
-from newsdiff_tui.fetch import Fetcher, FetchOptions
+from newsdiff_tui.fetch import Fetcher, FetchOptions, FetchResult
 from newsdiff_tui.model import Article
+from newsdiff_tui.netguard import AddressPolicy, host_problem
 from newsdiff_tui.store import AtomicJSONStorage, Store
 from newsdiff_tui.timeutil import from_iso, to_iso, utcnow
 from newsdiff_tui.urls import article_id_for, clean_url, url_problem
@@ -26,10 +30,12 @@ from newsdiff_tui.urls import article_id_for, clean_url, url_problem
 __all__ = [
     "DiscoverySummary",
     "Feed",
+    "FeedProbe",
     "add_feed",
     "discover_from_feeds",
     "load_feeds",
     "parse_feed",
+    "probe_feed",
     "remove_feed",
 ]
 
@@ -48,6 +54,7 @@ class Feed:
     etag: str | None = None
     last_modified: str | None = None
     discovered: int = 0  # articles this feed has started tracking, in all
+    last_refused: str | None = None  # links the last read refused to track, and why
 
 
 def _feed_to_doc(feed: Feed) -> dict[str, Any]:
@@ -67,6 +74,7 @@ def _feed_from_doc(doc: dict[str, Any]) -> Feed:
         etag=doc.get("etag"),
         last_modified=doc.get("last_modified"),
         discovered=int(doc.get("discovered") or 0),
+        last_refused=doc.get("last_refused"),
     )
 
 
@@ -166,9 +174,12 @@ class DiscoverySummary:
     failed: int = 0
     new_articles: list[Article] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)  # (feed url, message)
+    refused: list[tuple[str, str]] = field(default_factory=list)  # (link, why not tracked)
 
     def line(self) -> str:
         text = f"read {self.feeds} feed(s): {len(self.new_articles)} new article(s)"
+        if self.refused:
+            text += f", {len(self.refused)} link(s) refused"
         return text + (f", {self.failed} feed(s) failed" if self.failed else "")
 
 
@@ -201,6 +212,7 @@ async def discover_from_feeds(
         if own:
             await client.aclose()
     known = {a.id for a in store.articles()}
+    hosts: dict[str, str | None] = {}  # host -> refusal, resolved once per run
     for feed, result in zip(feeds, results, strict=True):
         summary.feeds += 1
         now = utcnow()
@@ -220,6 +232,12 @@ async def discover_from_feeds(
                 on_feed(feed.url, f"failed: {error}")
             continue
         fresh = [link for link in links if article_id_for(link) not in known]
+        refusals = await _refusals(fresh, client.policy, hosts)
+        for link, why in refusals.items():
+            summary.refused.append((link, why))
+            if on_feed:
+                on_feed(feed.url, f"refused {link}: {why}")
+        fresh = [link for link in fresh if link not in refusals]
         for link in fresh:
             article = await asyncio.to_thread(store.add_article, link, feed_url=feed.url)
             known.add(article.id)
@@ -233,9 +251,87 @@ async def discover_from_feeds(
             last_modified=result.last_modified
             or (feed.last_modified if result.not_modified else None),
             discovered=feed.discovered + len(fresh),
+            last_refused="; ".join(f"{link} ({why})" for link, why in refusals.items())
+            or (feed.last_refused if result.not_modified else None),
         )
         await asyncio.to_thread(_update_feed, store, updated)
         if on_feed:
             note = "not modified" if result.not_modified else f"{len(links)} links"
-            on_feed(feed.url, f"{note}, {len(fresh)} new")
+            refused = f", {len(refusals)} refused" if refusals else ""
+            on_feed(feed.url, f"{note}, {len(fresh)} new{refused}")
     return summary
+
+
+async def _refusals(
+    links: list[str], policy: AddressPolicy, hosts: dict[str, str | None]
+) -> dict[str, str]:
+    """The links whose host the network guard refuses, with the reason ("refused: private
+    address 10.0.0.5"). Host names are resolved once per run (``hosts``); a name that cannot
+    be resolved now is let through, and the guard decides when the article is fetched."""
+    wanted = {urlsplit(link).hostname or "" for link in links} - hosts.keys()
+    if wanted:
+        verdicts = await asyncio.gather(*(host_problem(host, policy) for host in wanted))
+        hosts.update(zip(wanted, verdicts, strict=True))
+    return {
+        link: why for link in links if (why := hosts.get(urlsplit(link).hostname or "")) is not None
+    }
+
+
+@dataclass(frozen=True)
+class FeedProbe:
+    """What reading a URL once says about following it as a feed.
+
+    ``problem``: it answered, and it is not a usable feed (refuse it). ``unreachable``: no
+    answer (offline?), so nothing is known yet. Neither: a feed listing ``links`` articles.
+    """
+
+    url: str
+    problem: str | None = None
+    unreachable: str | None = None
+    links: int = 0
+
+
+async def probe_feed(url: str, *, options: FetchOptions | None = None) -> FeedProbe:
+    """Read ``url`` once and judge it as a feed (for ``feed add``); never raises.
+
+    Refused: an HTTP 4xx answer, a refused address, a type that cannot be a feed, a document
+    that does not parse as RSS or Atom (for an HTML page that names its feed, the message
+    says which URL to add instead). Not judged (``unreachable``): no connection, a timeout or a
+    5xx, which may pass; the next ``fetch`` reads the feed and records what it finds.
+    """
+    options = options or FetchOptions(retries=1, timeout=15.0)
+    async with Fetcher(options) as fetcher:
+        result = await fetcher.fetch(url, kind="feed")
+    if result.error is not None:
+        temporary = not result.refused and (
+            not result.reached_server
+            or result.error.startswith(("timed out", "connection dropped"))
+            or (result.status or 0) >= 500
+        )
+        if temporary:
+            return FeedProbe(url, unreachable=result.error)
+        return FeedProbe(url, problem=result.error)
+    try:
+        links = parse_feed(result.body or b"", result.final_url)
+    except FeedError as exc:
+        return FeedProbe(url, problem=_not_a_feed(result, str(exc)))
+    return FeedProbe(url, links=len(links))
+
+
+def _not_a_feed(result: FetchResult, reason: str) -> str:
+    """Why a document is not a feed; for an HTML page, the feed it names if it names one."""
+    mime = str(result.headers.get("content-type", "")).split(";", 1)[0].strip().lower()
+    body = result.body or b""
+    if mime not in {"text/html", "application/xhtml+xml"} and b"<html" not in body[:4096].lower():
+        return reason
+    from selectolax.lexbor import LexborHTMLParser  # only needed for this message
+
+    tree = LexborHTMLParser(body.decode("utf-8", "replace"))
+    for node in tree.css("link[rel~=alternate]"):
+        kind = (node.attributes.get("type") or "").lower()
+        href = node.attributes.get("href")
+        if href and kind in {"application/rss+xml", "application/atom+xml"}:
+            named = clean_url(urljoin(result.final_url, href))
+            if url_problem(named) is None:
+                return f"not a feed but an HTML page; it names its feed: {named}"
+    return "not a feed but an HTML page (it names no RSS or Atom feed)"

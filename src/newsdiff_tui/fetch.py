@@ -4,11 +4,17 @@
 bytes and decoded text, a ``not_modified`` answer (a 304: no body downloaded), or an
 ``error`` message for the user. Rules:
 
-- Only http and https URLs (also for redirect targets).
-- A global concurrency limit (default 8) and a per-host limit (default 2) with a polite delay
-  between request starts to the same host (default 1 s).
-- Timeouts; retries with exponential backoff on timeouts, dropped connections, 5xx and 429,
-  honouring ``Retry-After`` up to a cap. Refused connections are not retried.
+- Only http and https URLs (also for redirect targets), and only public addresses unless
+  ``NEWSDIFF_ALLOW_PRIVATE`` says otherwise: every connection goes through the network guard
+  (``netguard.py``), which checks the address actually connected to, on every redirect.
+- A global concurrency limit (default 8) and manners per site (host and port) that adapt:
+  up to ``per_site`` requests in flight (default 4) with no fixed gap (``host_delay`` sets a
+  minimum gap between request starts). A 429 or 503 pauses the site for its ``Retry-After``
+  and halves its concurrency (down to 1); it grows back by one after a run of successes.
+  Connection errors back off that site only, and after a few in a row the site is given up
+  for the run. ``Fetcher.slowdowns()`` says which sites slowed a run down, and why.
+- Timeouts; retries with exponential backoff on timeouts, dropped connections, 5xx and 429.
+  Refused connections are not retried.
 - Conditional requests with ``If-None-Match`` / ``If-Modified-Since``.
 - Redirects followed by hand (at most ``max_redirects``; a loop is reported as one) and the
   final URL returned.
@@ -21,6 +27,7 @@ bytes and decoded text, a ``not_modified`` answer (a 304: no body downloaded), o
 from __future__ import annotations
 
 import asyncio
+import collections
 import email.utils
 import functools
 import os
@@ -37,6 +44,7 @@ import httpx
 
 from newsdiff_tui import __version__
 from newsdiff_tui.extract import CharsetError, decode_html
+from newsdiff_tui.netguard import AddressPolicy, AddressRefused, GuardedTransport
 from newsdiff_tui.urls import url_problem
 
 __all__ = [
@@ -44,6 +52,7 @@ __all__ = [
     "FetchOptions",
     "FetchResult",
     "Fetcher",
+    "SiteSlowdown",
 ]
 
 USER_AGENT = f"newsdiff-tui/{__version__} (+https://github.com/newsdiff-tui/newsdiff-tui)"
@@ -64,15 +73,20 @@ _FEED_TYPES = {
 }
 _REDIRECTS = {301, 302, 303, 307, 308}
 _RETRY_STATUS = {429, 500, 502, 503, 504, 520, 521, 522, 523, 524}
+_SLOW_DOWN_STATUS = {429, 503}  # the site asks us to slow down
+# A site's concurrency grows back by one after this many successful answers in a row.
+GROW_AFTER = 8
+# After this many failed connections in a row a site is given up for the rest of the run.
+SITE_DOWN_AFTER = 3
 
 
 @dataclass(frozen=True)
 class FetchOptions:
-    """Limits and manners of the fetcher (the benchmark states what it used)."""
+    """Limits and manners of the fetcher (a config file or the command line may set them)."""
 
-    concurrency: int = 8  # requests in flight at once, over all hosts
-    per_host: int = 2  # requests in flight at once to one host
-    host_delay: float = 1.0  # seconds between the starts of two requests to one host
+    concurrency: int = 8  # requests in flight at once, over all sites
+    per_site: int = 4  # most requests in flight to one site (halved on 429/503, grows back)
+    host_delay: float = 0.0  # least seconds between the starts of two requests to one site
     timeout: float = 20.0  # seconds for connecting, and between bytes of the answer
     retries: int = 3  # extra attempts after a timeout, dropped connection, 5xx or 429
     backoff: float = 1.0  # first retry delay in seconds; doubles per attempt
@@ -81,6 +95,8 @@ class FetchOptions:
     max_bytes: int = 10 * MB
     max_redirects: int = 10
     user_agent: str = USER_AGENT
+    # Non-public addresses allowed anyway; None: as NEWSDIFF_ALLOW_PRIVATE says.
+    address_policy: AddressPolicy | None = None
 
 
 @dataclass(frozen=True)
@@ -89,7 +105,7 @@ class FetchResult:
 
     url: str
     final_url: str
-    status: int | None = None
+    status: int | None = None  # the HTTP status (of a failure: only for an HTTP error answer)
     body: bytes | None = None
     text: str | None = None
     etag: str | None = None
@@ -97,12 +113,35 @@ class FetchResult:
     not_modified: bool = False
     error: str | None = None
     reached_server: bool = False  # whether any HTTP answer arrived (for "offline" detection)
+    refused: bool = False  # the network guard refused the address (the error says which)
     attempts: int = 0
     headers: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         return self.error is None
+
+
+@dataclass(frozen=True)
+class SiteSlowdown:
+    """How one site slowed a run down: what it signalled, how long it paused us."""
+
+    site: str
+    signals: tuple[tuple[str, int], ...]  # ("429", 3), ("connection errors", 1), ...
+    waited: float  # seconds the site was paused (Retry-After and back-off)
+    lowest: int  # the fewest requests in flight it was allowed
+
+    def line(self) -> str:
+        """'news.example slowed us: 429 x3, waited 12 s'."""
+        signals = ", ".join(f"{what} x{count}" for what, count in self.signals)
+        text = f"{self.site} slowed us: {signals}"
+        if self.waited >= 0.05:
+            text += (
+                f", waited {self.waited:.0f} s"
+                if self.waited >= 10
+                else (f", waited {self.waited:.1f} s")
+            )
+        return text
 
 
 @functools.cache
@@ -112,34 +151,150 @@ def _ssl_context() -> ssl.SSLContext:
 
 
 class _Retry(Exception):
-    """An attempt failed in a way worth retrying; ``wait`` overrides the backoff if set."""
+    """An attempt failed in a way worth retrying; ``wait`` overrides the backoff if set.
 
-    def __init__(self, message: str, wait: float | None = None, reached: bool = False) -> None:
+    ``site_paused``: the site's pause already makes the retry wait (a 429 or 503)."""
+
+    def __init__(
+        self,
+        message: str,
+        wait: float | None = None,
+        reached: bool = False,
+        site_paused: bool = False,
+        status: int | None = None,
+    ) -> None:
         super().__init__(message)
         self.wait = wait
         self.reached = reached
+        self.site_paused = site_paused
+        self.status = status
 
 
 class _Fail(Exception):
     """An attempt failed for good."""
 
-    def __init__(self, message: str, reached: bool = True) -> None:
+    def __init__(
+        self, message: str, reached: bool = True, refused: bool = False, status: int | None = None
+    ) -> None:
         super().__init__(message)
         self.reached = reached
+        self.refused = refused
+        self.status = status
 
 
-class _Host:
-    """Per-host politeness: a slot limit and the earliest start of the next request."""
+class _Site:
+    """Manners towards one site (host and port): in-flight slots that adapt, a pause, a gap.
 
-    def __init__(self, slots: int) -> None:
-        self.slots = asyncio.Semaphore(slots)
+    ``limit`` starts at ``per_site``; a 429/503 or a connection error halves it (once per
+    round: only answers to requests started under the current limit count) and pauses the
+    site; ``GROW_AFTER`` successes in a row add one back. What the site did is kept for the
+    run's summary.
+    """
+
+    def __init__(self, name: str, ceiling: int) -> None:
+        self.name = name
+        self.ceiling = max(ceiling, 1)
+        self.limit = self.ceiling
+        self.lowest = self.ceiling
+        self.active = 0
+        self.waiters: collections.deque[asyncio.Future[None]] = collections.deque()
+        self.epoch = 0  # bumped on every halving
+        self.successes = 0  # in a row since the last change of the limit
+        self.not_before = 0.0  # monotonic time before which no request starts (a pause)
+        self.next_start = 0.0  # for the minimum gap between starts
         self.gate = asyncio.Lock()
-        self.next_start = 0.0
+        self.connection_failures = 0  # in a row
+        self.down: str | None = None  # why the site was given up for this run
+        self.signals: collections.Counter[str] = collections.Counter()
+        self.waited = 0.0
         self.client: httpx.AsyncClient | None = None
+
+    # ----- slots -------------------------------------------------------------------------
+    async def acquire(self) -> int:
+        """Wait for a slot, then for the end of any pause; returns the epoch started under."""
+        if self.active < self.limit and not self.waiters:
+            self.active += 1
+        else:
+            waiter = asyncio.get_running_loop().create_future()
+            self.waiters.append(waiter)
+            try:
+                await waiter  # ``_wake`` hands the slot over (counted in ``active``)
+            except asyncio.CancelledError:
+                if waiter.done() and not waiter.cancelled():
+                    self.release()
+                else:
+                    self.waiters.remove(waiter)
+                raise
+        try:
+            while (wait := self.not_before - time.monotonic()) > 0:
+                await asyncio.sleep(wait)  # the pause may be extended meanwhile
+        except BaseException:
+            self.release()
+            raise
+        return self.epoch
+
+    def release(self) -> None:
+        self.active -= 1
+        self._wake()
+
+    def _wake(self) -> None:
+        while self.waiters and self.active < self.limit:
+            waiter = self.waiters.popleft()
+            if not waiter.done():
+                self.active += 1
+                waiter.set_result(None)
+
+    # ----- what the site said ------------------------------------------------------------
+    def succeeded(self, epoch: int) -> None:
+        """An HTTP answer that did not ask us to slow down; only answers to requests started
+        under the current limit count towards growing it."""
+        self.connection_failures = 0
+        if epoch != self.epoch:
+            return
+        self.successes += 1
+        if self.limit < self.ceiling and self.successes >= GROW_AFTER:
+            self.limit += 1
+            self.successes = 0
+            self._wake()
+
+    def slow_down(self, signal: str, pause: float, epoch: int) -> None:
+        """The site asked us to slow down (``signal``: "429", "503", "connection errors"...):
+        halve the limit (once per round) and pause the site for ``pause`` seconds."""
+        self.signals[signal] += 1
+        if epoch == self.epoch:
+            self.limit = max(1, self.limit // 2)
+            self.lowest = min(self.lowest, self.limit)
+            self.epoch += 1
+            self.successes = 0
+        now = time.monotonic()
+        until = now + max(pause, 0.0)
+        if until > self.not_before:
+            self.waited += until - max(now, self.not_before)
+            self.not_before = until
+
+    def connection_failed(self, message: str, pause: float, epoch: int) -> None:
+        self.connection_failures += 1
+        self.slow_down("connection errors", pause, epoch)
+        if self.connection_failures >= SITE_DOWN_AFTER:
+            self.down = message
+
+    def slowdown(self) -> SiteSlowdown | None:
+        if not self.signals:
+            return None
+        return SiteSlowdown(
+            site=self.name,
+            signals=tuple(sorted(self.signals.items(), key=lambda kv: (-kv[1], kv[0]))),
+            waited=self.waited,
+            lowest=self.lowest,
+        )
 
 
 class Fetcher:
-    """An ``httpx.AsyncClient`` with limits, retries and politeness. Use ``async with``."""
+    """An ``httpx.AsyncClient`` with limits, retries, manners and the network guard.
+
+    Use ``async with``. ``transport`` replaces the network (and the guard) for tests that
+    need a mock transport.
+    """
 
     def __init__(
         self,
@@ -148,33 +303,36 @@ class Fetcher:
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.options = options or FetchOptions()
+        self.policy = self.options.address_policy or AddressPolicy.from_env()
         self._transport = transport
         self._slots = asyncio.Semaphore(max(self.options.concurrency, 1))
-        self._hosts: dict[str, _Host] = {}
+        self._sites: dict[str, _Site] = {}
         self._shared: httpx.AsyncClient | None = None
 
     def _new_client(self, connections: int) -> httpx.AsyncClient:
         opts = self.options
+        limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+        transport = self._transport or GuardedTransport(
+            self.policy, verify=_ssl_context(), limits=limits
+        )
         return httpx.AsyncClient(
             headers={"User-Agent": opts.user_agent, "Accept-Encoding": "gzip, deflate"},
             timeout=httpx.Timeout(opts.timeout),
             follow_redirects=False,
-            verify=_ssl_context(),
-            limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
-            transport=self._transport,
+            transport=transport,
             trust_env=False,
         )
 
-    def _client_for(self, host: _Host) -> httpx.AsyncClient:
-        # One small client per host: its connections are reused, and httpcore's pool (which
+    def _client_for(self, site: _Site) -> httpx.AsyncClient:
+        # One small client per site: its connections are reused, and httpcore's pool (which
         # scans every connection per request) stays small however many sites a run visits.
         if self._transport is not None:
             if self._shared is None:
                 self._shared = self._new_client(max(self.options.concurrency, 1))
             return self._shared
-        if host.client is None:
-            host.client = self._new_client(max(self.options.per_host, 1))
-        return host.client
+        if site.client is None:
+            site.client = self._new_client(site.ceiling)
+        return site.client
 
     async def __aenter__(self) -> Fetcher:
         return self
@@ -183,11 +341,17 @@ class Fetcher:
         await self.aclose()
 
     async def aclose(self) -> None:
-        clients = [h.client for h in self._hosts.values() if h.client is not None]
+        clients = [s.client for s in self._sites.values() if s.client is not None]
         if self._shared is not None:
             clients.append(self._shared)
         for client in clients:
             await client.aclose()
+
+    def slowdowns(self) -> list[SiteSlowdown]:
+        """The sites that slowed this fetcher down (429/503, connection errors, timeouts),
+        the worst first."""
+        found = [s for s in (site.slowdown() for site in self._sites.values()) if s is not None]
+        return sorted(found, key=lambda s: (-s.waited, -sum(n for _, n in s.signals), s.site))
 
     # ----- public ------------------------------------------------------------------------
     async def fetch(
@@ -217,8 +381,10 @@ class Fetcher:
                 return FetchResult(
                     url=url,
                     final_url=url,
+                    status=exc.status,
                     error=str(exc),
                     reached_server=reached or exc.reached,
+                    refused=exc.refused,
                     attempts=attempts,
                 )
             except _Retry as exc:
@@ -229,10 +395,13 @@ class Fetcher:
                     return FetchResult(
                         url=url,
                         final_url=url,
+                        status=exc.status,
                         error=f"{exc}{tries}",
                         reached_server=reached,
                         attempts=attempts,
                     )
+                if exc.site_paused:
+                    continue  # the site's pause (Retry-After) holds the retry back
                 backoff = min(opts.backoff * 2 ** (attempts - 1), opts.backoff_max)
                 wait = backoff if exc.wait is None else min(exc.wait, opts.retry_after_max)
                 await asyncio.sleep(wait * (1 + random.random() * 0.1))
@@ -285,46 +454,88 @@ class Fetcher:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        host = self._host(url)
-        async with host.slots:
-            await self._polite_wait(host)
+        site = self._site(url)
+        self._check_down(site)
+        epoch = await site.acquire()
+        try:
+            self._check_down(site)  # it may have gone down while we waited
+            await self._gap(site)
             async with self._slots:
                 if on_start is not None:
                     on_start()
-                try:
-                    client = self._client_for(host)
-                    async with client.stream("GET", url, headers=headers) as response:
-                        return await self._read(url, response, kind)
-                except httpx.TimeoutException as exc:
-                    # Only a connect timeout leaves the server unreached.
-                    reached = not isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout)
-                    raise _Retry(f"timed out ({_timeout_kind(exc)})", reached=reached) from exc
-                except httpx.ConnectError as exc:
-                    raise _Fail(f"cannot connect to {_netloc(url)}: {_reason(exc)}", False) from exc
-                except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
-                    raise _Retry(f"connection dropped: {_reason(exc)}", reached=True) from exc
-                except httpx.DecodingError as exc:
-                    raise _Fail(f"the server sent a body it could not encode: {exc}") from exc
-                except httpx.HTTPError as exc:
-                    raise _Fail(f"request failed: {_reason(exc)}", False) from exc
+                return await self._exchange(site, epoch, url, headers, kind)
+        finally:
+            site.release()
 
-    async def _polite_wait(self, host: _Host) -> None:
+    async def _exchange(
+        self, site: _Site, epoch: int, url: str, headers: dict[str, str], kind: Kind
+    ) -> tuple[FetchResult | None, str | None]:
+        """Send the request and read the answer, telling ``site`` how it went."""
+        opts = self.options
+        try:
+            client = self._client_for(site)
+            async with client.stream("GET", url, headers=headers) as response:
+                status = response.status_code
+                if status in _SLOW_DOWN_STATUS:
+                    await _finish(response)
+                    wait = _retry_after(response.headers.get("retry-after"))
+                    pause = opts.backoff if wait is None else min(wait, opts.retry_after_max)
+                    site.slow_down(str(status), pause, epoch)
+                    phrase = f"HTTP {status} {response.reason_phrase}".rstrip()
+                    raise _Retry(phrase, wait, reached=True, site_paused=True, status=status)
+                site.succeeded(epoch)
+                return await self._read(url, response, kind)
+        except AddressRefused as exc:
+            raise _Fail(str(exc), reached=False, refused=True) from exc
+        except httpx.TimeoutException as exc:
+            # Only a connect timeout leaves the server unreached.
+            connecting = isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout)
+            if connecting:
+                site.connection_failed(
+                    f"cannot connect to {site.name}: timed out", self._backoff(site), epoch
+                )
+            else:
+                site.slow_down("timeouts", 0.0, epoch)
+            raise _Retry(f"timed out ({_timeout_kind(exc)})", reached=not connecting) from exc
+        except httpx.ConnectError as exc:
+            message = f"cannot connect to {site.name}: {_reason(exc)}"
+            site.connection_failed(message, self._backoff(site), epoch)
+            raise _Fail(message, False) from exc
+        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+            raise _Retry(f"connection dropped: {_reason(exc)}", reached=True) from exc
+        except httpx.DecodingError as exc:
+            raise _Fail(f"the server sent a body it could not encode: {exc}") from exc
+        except httpx.HTTPError as exc:
+            raise _Fail(f"request failed: {_reason(exc)}", False) from exc
+
+    @staticmethod
+    def _check_down(site: _Site) -> None:
+        if site.down is not None:
+            raise _Fail(f"{site.down} (gave up on this site after {SITE_DOWN_AFTER} tries)", False)
+
+    def _backoff(self, site: _Site) -> float:
+        """The pause after a failed connection: ``backoff`` doubling per failure in a row."""
+        opts = self.options
+        return min(opts.backoff * 2**site.connection_failures, opts.backoff_max)
+
+    async def _gap(self, site: _Site) -> None:
+        """Keep ``host_delay`` seconds between the starts of requests to one site."""
         delay = self.options.host_delay
         if delay <= 0:
             return
-        async with host.gate:
+        async with site.gate:
             now = time.monotonic()
-            wait = host.next_start - now
-            host.next_start = max(now, host.next_start) + delay
+            wait = site.next_start - now
+            site.next_start = max(now, site.next_start) + delay
         if wait > 0:
             await asyncio.sleep(wait)
 
-    def _host(self, url: str) -> _Host:
+    def _site(self, url: str) -> _Site:
         key = _netloc(url)
-        host = self._hosts.get(key)
-        if host is None:
-            host = self._hosts[key] = _Host(max(self.options.per_host, 1))
-        return host
+        site = self._sites.get(key)
+        if site is None:
+            site = self._sites[key] = _Site(key, self.options.per_site)
+        return site
 
     async def _read(
         self, url: str, response: httpx.Response, kind: Kind
@@ -334,11 +545,12 @@ class Fetcher:
             location = response.headers.get("location")
             if not location:
                 raise _Fail(f"HTTP {status} redirect without a Location header")
+            await _finish(response)
             return None, location
         etag = response.headers.get("etag")
         last_modified = response.headers.get("last-modified")
         if status == 304:
-            # No body: the connection is released without reading one.
+            await _finish(response)  # a 304 has no body; reading its end keeps the connection
             return FetchResult(
                 url=url,
                 final_url=url,
@@ -351,9 +563,10 @@ class Fetcher:
             ), None
         if status in _RETRY_STATUS:
             wait = _retry_after(response.headers.get("retry-after"))
-            raise _Retry(f"HTTP {status} {response.reason_phrase}".rstrip(), wait, reached=True)
+            phrase = f"HTTP {status} {response.reason_phrase}".rstrip()
+            raise _Retry(phrase, wait, reached=True, status=status)
         if status >= 400 or status < 200:
-            raise _Fail(f"HTTP {status} {response.reason_phrase}".rstrip())
+            raise _Fail(f"HTTP {status} {response.reason_phrase}".rstrip(), status=status)
         content_type = response.headers.get("content-type", "")
         mime = content_type.split(";", 1)[0].strip().lower()
         allowed = _HTML_TYPES if kind == "html" else _FEED_TYPES
@@ -389,6 +602,18 @@ class Fetcher:
             reached_server=True,
             headers=dict(response.headers),
         ), None
+
+
+_SMALL_BODY = 64 * 1024
+
+
+async def _finish(response: httpx.Response) -> None:
+    """Read the rest of a small answer we do not use (a 304, a redirect, a 429), so that its
+    connection can serve the next request instead of being closed; a large or unsized body
+    is left unread (the connection is closed)."""
+    length = response.headers.get("content-length", "")
+    if length.isdigit() and int(length) <= _SMALL_BODY:
+        await response.aread()
 
 
 def _netloc(url: str) -> str:

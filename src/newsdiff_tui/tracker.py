@@ -3,19 +3,24 @@
 ``check_articles`` is the one entry point the CLI ``fetch`` and the TUI's refresh share. Per
 article: a conditional GET (a 304 is an unchanged check), a body whose bytes hash the same as
 at the last check is unchanged without extraction, otherwise the page is extracted in a process
-pool (one worker per core, so extraction runs while the network waits) and the store decides
-whether the normalised text is a new version (marking boring changes and reverts). A collapsed
-extraction (paywall, consent wall, error page) is a failed check, never a version.
+pool (one worker per core, so extraction runs while the network waits; the worker also diffs
+the new text against the stored one, for the change summary) and the store decides whether the
+normalised text is a new version (marking boring changes and reverts). A collapsed extraction
+(paywall, consent wall, error page) is a failed check, never a version.
 
 Every problem ends as a recorded failure on its article (``CheckState.last_error``, failures in
 a row); stored versions are never changed by a failed check. Store writes run in one
-background thread, in order, so fsyncs never block the event loop.
+background thread in groups (``Store.batch``): whatever queues up while one group commits goes
+into the next, so a run pays a couple of disk flushes per group rather than three per article.
+A run claims its articles first (``claims.py``), so overlapping runs never check one article
+twice at once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import hashlib
 import multiprocessing
@@ -29,14 +34,18 @@ from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal, TypeVar
+from pathlib import Path
+from typing import Any, Literal, TypeVar
 
+from newsdiff_tui.claims import RunClaims
+from newsdiff_tui.diff import ArticleDiff, diff
+from newsdiff_tui.errors import CacheError, NewsdiffError
 from newsdiff_tui.extract import collapse_reason, extract
 from newsdiff_tui.feeds import DiscoverySummary, discover_from_feeds
-from newsdiff_tui.fetch import Fetcher, FetchOptions, FetchResult
+from newsdiff_tui.fetch import Fetcher, FetchOptions, FetchResult, SiteSlowdown
 from newsdiff_tui.model import Article, ArticleText, CheckState
 from newsdiff_tui.schedule import DEFAULT_POLICY, SchedulePolicy, is_due, next_check
-from newsdiff_tui.store import Store
+from newsdiff_tui.store import Store, read_latest_version
 from newsdiff_tui.timeutil import utcnow
 
 __all__ = [
@@ -53,6 +62,10 @@ __all__ = [
 ]
 
 State = Literal["checking", "changed", "unchanged", "failed", "skipped"]
+# A group commit waits this long for more writes to join it, unless it has enough already:
+# a run's writes then share their disk flushes; one write waits at most this long more.
+GROUP_WAIT = 0.05
+GROUP_ENOUGH = 16
 T = TypeVar("T")
 
 
@@ -84,8 +97,13 @@ class CheckEvent:
     index: int  # 1-based position in the run
     total: int
     state: State
-    message: str
+    message: str  # what happened, for people ("not modified (HTTP 304)", "first version")
     version: int | None = None  # the new version's number when state == "changed"
+    title: str = ""  # the article's title (the new version's when changed); "" if none yet
+    # When changed from an earlier version: the diff from it, for a change summary. Only the
+    # stats and the title and byline diffs travel back from the extraction worker
+    # (``paragraphs`` is empty).
+    diff: ArticleDiff | None = None
 
 
 @dataclass(frozen=True)
@@ -100,18 +118,25 @@ class CheckSummary:
     skipped: int = 0
     elapsed: float = 0.0  # seconds
     store_seconds: float = 0.0  # time the writer thread spent in store calls (fsyncs mostly)
+    slowdowns: tuple[SiteSlowdown, ...] = ()  # sites that made us wait (429/503, errors)
+    store_groups: int = 0  # group commits the writer made
 
     def line(self) -> str:
-        """One line for people: 'checked 12: 3 changed, 8 unchanged, 1 failed'."""
+        """One line for people: 'checked 12: 3 changed, 8 unchanged, 1 failed in 4.2 s', and
+        which sites slowed the run down ('; news.example slowed us: 429 x3, waited 12 s')."""
         text = (
             f"checked {self.checked}: {self.changed} changed, {self.unchanged} unchanged, "
             f"{self.failed} failed"
         )
         if self.skipped:
             text += f", {self.skipped} skipped"
+        text += f" in {self.elapsed:.1f} s"
         if self.checked and not self.network_ok:
             text += " (no server could be reached: offline?)"
-        return text
+        shown = [s.line() for s in self.slowdowns[:3]]
+        if len(self.slowdowns) > 3:
+            shown.append(f"{len(self.slowdowns) - 3} more sites slowed us")
+        return "; ".join([text, *shown])
 
 
 def due_articles(
@@ -186,8 +211,117 @@ def _extract_job(html: str, url: str) -> ArticleText:
     return extract(html, url)
 
 
+@dataclass(frozen=True)
+class _Extracted:
+    """What an extraction job sends back: the text, and how it differs from the stored one."""
+
+    text: ArticleText
+    base: int | None  # the stored version the diff is from (None: none was readable)
+    diff: ArticleDiff | None  # paragraph bodies left out (see ``CheckEvent.diff``)
+
+
+def _extract_and_compare(html: str, url: str, shard: str | None) -> _Extracted:
+    """Run in a worker process: extract, then diff against the latest version in ``shard``.
+
+    The diff runs here rather than in the parent so that a pass over many changed pages keeps
+    the parent (network, store) free; only its summary is sent back.
+    """
+    text = _extract_job(html, url)
+    base = None
+    if shard is not None:
+        with contextlib.suppress(CacheError):  # the store reports a damaged shard itself
+            base = read_latest_version(Path(shard))
+    if base is None:
+        return _Extracted(text, None, None)
+    new = text.normalized()
+    if new.hash_as_is() == base.text_hash:
+        return _Extracted(text, base.number, None)
+    summary = dataclasses.replace(diff(base.text, new), paragraphs=())
+    return _Extracted(text, base.number, summary)
+
+
 def _body_hash(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
+
+
+class _GroupWriter:
+    """Store writes from the event loop, run by one thread in groups (group commit).
+
+    ``write`` queues a call; one drain task hands everything queued to the thread as one
+    ``Store.batch``, and what queues up meanwhile goes into the next group. While more writes
+    are expected, a group waits ``GROUP_WAIT`` for them first. A call's result
+    (or its exception) comes back only once its group is durable, so an event reported after
+    ``await write(...)`` is never lost. A call that raises fails alone; a group whose commit
+    fails fails all its calls.
+    """
+
+    def __init__(self, store: Store, expecting: Callable[[], bool] = lambda: False) -> None:
+        self.store = store
+        self.expecting = expecting  # whether more writes are on their way (worth waiting for)
+        self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsdiff-store")
+        self.queue: list[tuple[Callable[..., Any], tuple[Any, ...], asyncio.Future[Any]]] = []
+        self.draining: asyncio.Task[None] | None = None
+        self.seconds = 0.0  # spent in store calls and commits (the thread's own time)
+        self.groups = 0
+        self.gather = GROUP_WAIT
+
+    async def write(self, func: Callable[..., T], *args: object) -> T:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        self.queue.append((func, args, future))
+        if self.draining is None or self.draining.done():
+            self.draining = loop.create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self.queue:
+            if self.gather > 0 and len(self.queue) < GROUP_ENOUGH and self.expecting():
+                await asyncio.sleep(self.gather)  # let a few more writes join the group
+            group, self.queue = self.queue, []
+            try:
+                results = await loop.run_in_executor(self.thread, self._commit, group)
+            except BaseException:
+                # Cancelled (the run is being torn down) or the thread is gone: nobody may
+                # wait for ever; the commit itself, if it started, finishes in its thread.
+                for _func, _args, future in group:
+                    if not future.done():
+                        future.set_exception(CacheError("the store write was interrupted"))
+                raise
+            for (_func, _args, future), (ok, value) in zip(group, results, strict=True):
+                if future.done():  # its waiter was cancelled; the write happened anyway
+                    continue
+                if ok:
+                    future.set_result(value)
+                else:
+                    future.set_exception(value)
+
+    def _commit(self, group: list[Any]) -> list[tuple[bool, Any]]:
+        """In the writer thread: run a group's calls in one store batch."""
+        started = time.perf_counter()
+        results: list[tuple[bool, Any]] = []
+        try:
+            with self.store.batch():
+                for func, args, _future in group:
+                    try:
+                        results.append((True, func(*args)))
+                    except Exception as exc:
+                        results.append((False, exc))
+        except Exception as exc:  # the commit itself failed: nothing of the group is stored
+            results = [(False, exc)] * len(group)
+        finally:
+            self.groups += 1
+            self.seconds += time.perf_counter() - started
+        return results
+
+    async def aclose(self) -> None:
+        """Finish every queued write (also when the run was interrupted), then stop."""
+        while self.draining is not None and not self.draining.done():
+            await asyncio.wait({self.draining})
+        if self.queue:  # queued after the drain task was cancelled: commit them here
+            group, self.queue = self.queue, []
+            await asyncio.to_thread(self._commit, group)
+        await asyncio.to_thread(self.thread.shutdown, True)
 
 
 class _Run:
@@ -204,48 +338,61 @@ class _Run:
         self.total = total
         self.options = options
         self.on_event = on_event
-        self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsdiff-store")
+        self.writer = _GroupWriter(store, lambda: self.writes < self.checks)
+        self.checks = 0  # articles this run checks (each ends with one store write)
+        self.writes = 0  # store writes asked for so far
         self.pool: Executor | None = options.executor
         self.own_pool = False
         self.counts = {"changed": 0, "unchanged": 0, "failed": 0, "skipped": 0}
         self.network_ok = False
-        self.store_seconds = 0.0
 
     def emit(
-        self, article: Article, index: int, state: State, message: str, version: int | None = None
+        self,
+        article: Article,
+        index: int,
+        state: State,
+        message: str,
+        version: int | None = None,
+        *,
+        title: str | None = None,
+        change: ArticleDiff | None = None,
     ) -> None:
         if state != "checking":
             self.counts[state] += 1
         if self.on_event is not None:
             self.on_event(
-                CheckEvent(article.id, article.url, index, self.total, state, message, version)
+                CheckEvent(
+                    article.id,
+                    article.url,
+                    index,
+                    self.total,
+                    state,
+                    message,
+                    version,
+                    title=article.title if title is None else title,
+                    diff=change,
+                )
             )
 
     async def write(self, func: Callable[..., T], *args: object) -> T:
-        """Run a store call in the writer thread (one at a time, in order)."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.writer, self._timed, func, *args)
+        """Run a store call in the writer thread; returns once it is durable."""
+        self.writes += 1
+        return await self.writer.write(func, *args)
 
-    def _timed(self, func: Callable[..., T], *args: object) -> T:
-        started = time.perf_counter()
-        try:
-            return func(*args)
-        finally:
-            self.store_seconds += time.perf_counter() - started  # only the writer thread adds
-
-    async def extract(self, html: str, url: str) -> ArticleText:
+    async def extract(self, html: str, url: str, shard: str | None) -> _Extracted:
         workers = self.options.workers
         if self.pool is None and (self.total > 1 and (workers is None or workers > 1)):
             self.pool = make_extract_pool(workers)
             self.own_pool = True
         limit = self.options.extract_timeout
         if self.pool is None:
-            return await asyncio.wait_for(asyncio.to_thread(_extract_job, html, url), limit)
+            job = asyncio.to_thread(_extract_and_compare, html, url, shard)
+            return await asyncio.wait_for(job, limit)
         loop = asyncio.get_running_loop()
         pool = self.pool
         try:
-            job = loop.run_in_executor(pool, _extract_job, html, url)
-            return await asyncio.wait_for(job, limit)
+            future = loop.run_in_executor(pool, _extract_and_compare, html, url, shard)
+            return await asyncio.wait_for(future, limit)
         except BrokenProcessPool:
             # A worker died (a pathological page?): this page fails, later pages get a new pool.
             # Several jobs see the same broken pool; only the first replaces it.
@@ -254,10 +401,10 @@ class _Run:
                 self.pool = make_extract_pool(workers)
             raise
 
-    def close(self) -> None:
-        self.writer.shutdown(wait=True)
+    async def close(self) -> None:
+        await self.writer.aclose()
         if self.own_pool and self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
+            await asyncio.to_thread(self.pool.shutdown, True, cancel_futures=True)
 
     # ----- one article -------------------------------------------------------------------
     async def check(self, fetcher: Fetcher, article: Article, index: int) -> None:
@@ -281,7 +428,7 @@ class _Run:
             last_modified=prev.last_modified if has_versions else None,
             on_start=lambda: self.emit(article, index, "checking", f"fetching {article.url}"),
         )
-        if result.reached_server:
+        if result.reached_server or result.refused:  # a refusal is ours, not the network's
             self.network_ok = True
         if result.error is not None:
             await self._fail(article, result.error, result)
@@ -297,8 +444,9 @@ class _Run:
             await self._succeed(article, result, body_hash)
             self.emit(article, index, "unchanged", "same page as the last check")
             return
+        shard = str(self.store.shard_path(article.id)) if has_versions else None
         try:
-            text = await self.extract(result.text, result.final_url)
+            extracted = await self.extract(result.text, result.final_url, shard)
         except TimeoutError:
             message = f"extraction took longer than {self.options.extract_timeout:g} s"
             await self._fail(article, message, result)
@@ -309,6 +457,7 @@ class _Run:
             await self._fail(article, message, result)
             self.emit(article, index, "failed", message)
             return
+        text = extracted.text
         reason = collapse_reason(text, article.word_count if has_versions else None)
         if reason is not None:
             await self._fail(article, reason, result)
@@ -324,13 +473,22 @@ class _Run:
             return
         notes = []
         if version.number == 0:
-            notes.append("first version")
+            notes.append(f"first version ({version.text.word_count} words)")
         if version.boring:
             notes.append("boring: punctuation or whitespace only")
         if version.revert_of is not None:
             notes.append(f"reverts to v{version.revert_of}")
-        message = f"v{version.number}" + (f" ({', '.join(notes)})" if notes else "")
-        self.emit(article, index, "changed", message, version.number)
+        # The worker's diff counts only if no other version was stored in between.
+        change = extracted.diff if extracted.base == version.number - 1 else None
+        self.emit(
+            article,
+            index,
+            "changed",
+            ", ".join(notes),
+            version.number,
+            title=version.text.title,
+            change=change,
+        )
 
     async def _succeed(self, article: Article, result: FetchResult, body_hash: str | None) -> None:
         state = _success_state(article, result, body_hash, utcnow())
@@ -376,31 +534,59 @@ async def check_articles(
     *,
     options: CheckOptions | None = None,
     on_event: Callable[[CheckEvent], None] | None = None,
+    fetcher: Fetcher | None = None,
+    still_due: Callable[[Article], bool] | None = None,
 ) -> CheckSummary:
     """Check ``articles`` now (whether due or not), storing new versions and check results.
 
+    The articles are claimed first: one that another live run (another ``fetch``, the app)
+    is checking is skipped, and each is checked from its latest recorded state. With
+    ``still_due``, an article that another run checked meanwhile and is no longer due is
+    left out. ``fetcher`` lets a caller share one fetcher (and its manners per site) with
+    other work; by default the run makes its own.
+
     ``on_event`` is called on the event loop's thread: a "checking" event when an article's
     request starts, then exactly one of "changed", "unchanged", "failed" or "skipped" (an
-    article listed twice). Never raises for a failed article.
+    article listed twice, or claimed by another run). Never raises for a failed article.
     """
     options = options or CheckOptions()
     loop = asyncio.get_running_loop()
     started = loop.time()
     run = _Run(store, len(articles), options, on_event)
-    seen: set[str] = set()
-    jobs = []
+    claims = RunClaims(store)
+    own_fetcher = fetcher is None
+    client = fetcher or Fetcher(options.fetch)
     try:
-        async with Fetcher(options.fetch) as fetcher:
-            for index, article in enumerate(articles, 1):
-                if article.id in seen:
-                    run.emit(article, index, "skipped", "listed twice in this run")
-                    continue
+        unique: list[tuple[int, Article]] = []
+        seen: set[str] = set()
+        for index, article in enumerate(articles, 1):
+            if article.id in seen:
+                run.emit(article, index, "skipped", "listed twice in this run")
+            else:
                 seen.add(article.id)
-                jobs.append(run.check(fetcher, article, index))
-            await asyncio.gather(*jobs)
-        await run.write(store.flush)
+                unique.append((index, article))
+        _, taken = await asyncio.to_thread(claims.claim, [a.id for _, a in unique])
+        await asyncio.to_thread(store.refresh)  # what other runs recorded until now
+        jobs = []
+        for index, article in unique:
+            if article.id in taken:
+                holder = taken[article.id]
+                run.emit(article, index, "skipped", f"being checked by another run ({holder})")
+                continue
+            current = _latest(store, article)
+            if still_due is not None and not still_due(current):
+                run.emit(current, index, "skipped", "checked meanwhile by another run")
+                continue
+            jobs.append(run.check(client, current, index))
+        run.checks = len(jobs)
+        await asyncio.gather(*jobs)
     finally:
-        await asyncio.to_thread(run.close)
+        try:
+            await run.close()
+        finally:
+            if own_fetcher:
+                await client.aclose()
+            await asyncio.to_thread(claims.release)
     counts = run.counts
     return CheckSummary(
         checked=counts["changed"] + counts["unchanged"] + counts["failed"],
@@ -410,8 +596,18 @@ async def check_articles(
         network_ok=run.network_ok,
         skipped=counts["skipped"],
         elapsed=loop.time() - started,
-        store_seconds=run.store_seconds,
+        store_seconds=run.writer.seconds,
+        slowdowns=tuple(client.slowdowns()),
+        store_groups=run.writer.groups,
     )
+
+
+def _latest(store: Store, article: Article) -> Article:
+    """The article as the index now has it (another run may have checked it meanwhile)."""
+    try:
+        return store.article(article.id)
+    except NewsdiffError:  # deleted meanwhile, or a damaged index: check what we were given
+        return article
 
 
 async def fetch_run(
@@ -425,11 +621,21 @@ async def fetch_run(
     policy: SchedulePolicy = DEFAULT_POLICY,
 ) -> tuple[DiscoverySummary, CheckSummary]:
     """What ``newsdiff-tui fetch`` (and the TUI's "refresh all") does: read the feeds (tracking
-    new articles), then check the due articles (or all with ``check_all``)."""
+    new articles), then check the due articles (or all with ``check_all``). One fetcher serves
+    both, so a site that slowed the feeds down is treated gently by the checks too."""
     options = options or CheckOptions()
     discovery = DiscoverySummary()
-    if feeds:
-        discovery = await discover_from_feeds(store, options=options.fetch, on_feed=on_feed)
-    articles = store.articles() if check_all else due_articles(store, utcnow(), policy)
-    summary = await check_articles(store, articles, options=options, on_event=on_event)
+    async with Fetcher(options.fetch) as fetcher:
+        if feeds:
+            discovery = await discover_from_feeds(store, fetcher=fetcher, on_feed=on_feed)
+        now = utcnow()
+        articles = store.articles() if check_all else due_articles(store, now, policy)
+        summary = await check_articles(
+            store,
+            articles,
+            options=options,
+            on_event=on_event,
+            fetcher=fetcher,
+            still_due=None if check_all else (lambda a: is_due(a, utcnow(), policy)),
+        )
     return discovery, summary

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import shutil
 import sys
 from dataclasses import asdict
 from typing import TextIO
 
-from newsdiff_tui.commands.common import open_store, warn
+from newsdiff_tui.commands.common import EXIT_USAGE, open_store, warn
+from newsdiff_tui.difftext import stats_compact
 from newsdiff_tui.errors import NewsdiffError
-from newsdiff_tui.feeds import add_feed, load_feeds, remove_feed
+from newsdiff_tui.feeds import FeedProbe, add_feed, load_feeds, probe_feed, remove_feed
 from newsdiff_tui.fetch import FetchOptions
 from newsdiff_tui.textnorm import display_safe
 from newsdiff_tui.tracker import CheckEvent, CheckOptions, fetch_run
@@ -25,9 +27,20 @@ schedule (how often an article is checked, from the time since it last changed):
   under 3 hours: every 15 min    under 1 day: hourly    under 7 days: every 3 hours
   under 30 days: every 3 days    older: no longer checked (use --all to check anyway)
 
+manners: up to --per-site requests in flight to one site (default 4) with no fixed gap
+(--delay sets one). A site that answers 429 or 503 is paused for its Retry-After and gets
+half as many requests in flight (down to 1), growing back after successes; connection
+errors slow down that site only. The summary names the sites that slowed the run down.
+Runs that overlap (cron and a manual fetch, or the app) never check one article at once:
+an article another run is checking is skipped. Ctrl+C stops the run; what was stored stays.
+
+network guard: loopback, private, link-local and other non-public addresses are refused
+(also after DNS and on redirects). For intranet sites set NEWSDIFF_ALLOW_PRIVATE=1 (every
+address) or a list of addresses and networks, e.g. NEWSDIFF_ALLOW_PRIVATE=10.1.0.0/16.
+
 exit status: 0 when the run happened, even if some checks failed (each failure is
 recorded on its article and shown by `list`); 1 when there were articles to check but
-no server could be reached (offline?); 2 for usage or cache errors.
+no server could be reached (offline?); 2 for usage or cache errors; 130 when interrupted.
 """
 
 
@@ -57,12 +70,26 @@ def register(sub: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--all", action="store_true", help="check every tracked article, due or not")
+    defaults = FetchOptions()
     p.add_argument(
         "--concurrency",
         type=_positive_int,
-        default=8,
         metavar="N",
-        help="requests in flight at once (default: 8; at most 2 per site)",
+        help=f"requests in flight at once, over all sites (default: {defaults.concurrency})",
+    )
+    p.add_argument(
+        "--per-site",
+        type=_positive_int,
+        metavar="N",
+        help=f"most requests in flight to one site (default: {defaults.per_site}; halved "
+        "while a site answers 429 or 503)",
+    )
+    p.add_argument(
+        "--delay",
+        type=_seconds,
+        metavar="SECONDS",
+        help="least time between the starts of two requests to one site "
+        f"(default: {defaults.host_delay:g})",
     )
     p.add_argument("--no-feeds", action="store_true", help="do not read the followed feeds")
     p.add_argument("--quiet", "-q", action="store_true", help="print only failures and the summary")
@@ -75,8 +102,16 @@ def register(sub: argparse._SubParsersAction) -> None:
         "tracking the articles they list.",
     )
     feed_sub = p.add_subparsers(dest="feed_command", metavar="ACTION", required=True)
-    fp = feed_sub.add_parser("add", help="follow a feed", description="Follow feed URLs.")
+    fp = feed_sub.add_parser(
+        "add",
+        help="follow a feed",
+        description="Follow feed URLs. Each is read first: a URL that answers an HTTP error "
+        "or is not an RSS or Atom feed (an HTML page, say) is refused and nothing is saved. "
+        "When the server cannot be reached (offline), the feed is followed anyway with a "
+        "warning, and the next `fetch` reads it.",
+    )
     fp.add_argument("urls", nargs="+", metavar="URL")
+    fp.add_argument("--no-check", action="store_true", help="follow without reading the feed first")
     fp.set_defaults(handler=run_feed_add)
     fp = feed_sub.add_parser(
         "list", help="list followed feeds", description="List the followed feeds."
@@ -90,6 +125,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     fp.add_argument("urls", nargs="+", metavar="URL")
     fp.set_defaults(handler=run_feed_remove)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 <= value <= 3600:
+        raise argparse.ArgumentTypeError("must be between 0 and 3600 seconds")
+    return value
 
 
 def _positive_int(text: str) -> int:
@@ -118,7 +163,7 @@ def run_add(args: argparse.Namespace) -> int:
             state = "already tracked" if article.id in known else "tracking"
             known.add(article.id)
             added[article.id] = article
-            print(f"{state} {article.id}  {url}")
+            print(f"{state} {article.id}  {_line(url)}")
         if args.backfill:
             from newsdiff_tui.commands.archive import backfill_articles
 
@@ -128,7 +173,12 @@ def run_add(args: argparse.Namespace) -> int:
 
 # ----- fetch ---------------------------------------------------------------------------------
 class _Progress:
-    """Prints check events: a one-line bar on a terminal, plain lines otherwise."""
+    """Prints check events: a one-line bar on a terminal, plain lines otherwise.
+
+    A line names the article by its title (its URL until a version gives it one), the new
+    version's number and the change (``changed  3f2a…  v3  Title  ~2¶ +14 −3 words``). Web
+    text goes through ``display_safe``.
+    """
 
     def __init__(self, stream: TextIO, *, quiet: bool) -> None:
         self.stream = stream
@@ -143,21 +193,19 @@ class _Progress:
         self.done += 1
         if not (self.quiet and event.state != "failed"):
             self._clear()
-            version = f" v{event.version}" if event.version is not None else ""
-            print(
-                f"{event.state:<9} {event.article_id}{version}  {display_safe(event.url)}"
-                f"  {display_safe(event.message)}",
-                file=self.stream,
-            )
+            print(_event_line(event), file=self.stream, flush=True)
         if self.tty:
             self._bar(event.total)
 
     def feed(self, url: str, message: str) -> None:
-        """A feed was read: failures always shown (on stderr), others unless quiet."""
-        if message.startswith("failed"):
-            warn(f"feed {display_safe(url)}: {display_safe(message)}")
+        """A feed was read: failures and refused links always shown (on stderr), others
+        unless quiet."""
+        if message.startswith(("failed", "refused")):
+            self._clear()
+            warn(f"feed {_line(url)}: {_line(message)}")
         elif not self.quiet:
-            print(f"feed      {display_safe(url)}  {display_safe(message)}", file=self.stream)
+            self._clear()
+            print(f"feed      {_line(url)}  {_line(message)}", file=self.stream, flush=True)
 
     def _bar(self, total: int) -> None:
         width = max(10, min(40, shutil.get_terminal_size().columns - 30))
@@ -175,8 +223,39 @@ class _Progress:
         self._clear()
 
 
+def _line(text: str) -> str:
+    """Text for one output line: ``display_safe`` (no escape codes or control characters from
+    the web or the cache), and whitespace runs, newlines included, made one space."""
+    return " ".join(display_safe(text).split())
+
+
+def _event_line(event: CheckEvent) -> str:
+    """One line per checked article: state, id, version, title (or URL), what happened."""
+    version = f"v{event.version}" if event.version is not None else ""
+    name = _line(event.title or event.url)
+    notes = [_line(event.message)] if event.message else []
+    if event.diff is not None:
+        notes.insert(0, stats_compact(event.diff))
+    what = "; ".join(notes)
+    return f"{event.state:<9} {event.article_id}  {version:<4} {name}  {what}".rstrip()
+
+
+def _fetch_options(args: argparse.Namespace, base: FetchOptions | None = None) -> FetchOptions:
+    """``base`` (the defaults, or a config file's settings) with the command line's on top."""
+    changes = {
+        name: value
+        for name, value in (
+            ("concurrency", args.concurrency),
+            ("per_site", args.per_site),
+            ("host_delay", args.delay),
+        )
+        if value is not None
+    }
+    return dataclasses.replace(base or FetchOptions(), **changes)
+
+
 def run_fetch(args: argparse.Namespace) -> int:
-    options = CheckOptions(fetch=FetchOptions(concurrency=args.concurrency))
+    options = CheckOptions(fetch=_fetch_options(args))
     progress = _Progress(sys.stdout, quiet=args.quiet)
     with open_store(args) as store:
         try:
@@ -197,7 +276,7 @@ def run_fetch(args: argparse.Namespace) -> int:
     if not summary.checked and not summary.skipped:
         print("nothing is due (use --all to check every article anyway)")
         return 0
-    print(summary.line() + f" in {summary.elapsed:.1f} s")
+    print(_line(summary.line()))
     if summary.checked and not summary.network_ok:
         return EXIT_OFFLINE
     return 0
@@ -205,11 +284,37 @@ def run_fetch(args: argparse.Namespace) -> int:
 
 # ----- feed ----------------------------------------------------------------------------------
 def run_feed_add(args: argparse.Namespace) -> int:
+    urls = []
+    for raw in args.urls:
+        problem = url_problem(raw.strip())
+        if problem:
+            raise NewsdiffError(problem)
+        urls.append(raw.strip())
     with open_store(args) as store:
-        for url in args.urls:
+        followed = {feed.url for feed in load_feeds(store)}
+        fresh = [url for url in dict.fromkeys(urls) if url not in followed]
+        probes = [] if args.no_check or not fresh else asyncio.run(_probe_all(fresh))
+        refused = [p for p in probes if p.problem is not None]
+        for probe in refused:
+            warn(f"{_line(probe.url)}: {_line(probe.problem)}")
+        if refused:
+            return EXIT_USAGE  # nothing saved: fix the list and run again
+        for probe in probes:
+            if probe.unreachable is not None:
+                warn(
+                    _line(
+                        f"could not read {probe.url} ({probe.unreachable}); following it "
+                        "anyway: the next fetch will read it"
+                    )
+                )
+        for url in urls:
             feed, added = add_feed(store, url)
-            print(f"{'following' if added else 'already following'} {feed.url}")
+            print(f"{'following' if added else 'already following'} {_line(feed.url)}")
     return 0
+
+
+async def _probe_all(urls: list[str]) -> list[FeedProbe]:
+    return list(await asyncio.gather(*(probe_feed(url) for url in urls)))
 
 
 def run_feed_list(args: argparse.Namespace) -> int:
@@ -220,11 +325,12 @@ def run_feed_list(args: argparse.Namespace) -> int:
             doc = asdict(feed)
             doc["added"] = feed.added.isoformat()
             doc["last_checked"] = feed.last_checked.isoformat() if feed.last_checked else None
-            print(json.dumps(doc, ensure_ascii=False))
+            print(json.dumps(doc))  # ASCII: no control character reaches the terminal raw
             continue
         checked = feed.last_checked.strftime("%Y-%m-%d %H:%M") if feed.last_checked else "never"
-        error = f"  error: {feed.last_error}" if feed.last_error else ""
-        print(f"{feed.url}  read {checked}  {feed.discovered} found{error}")
+        error = f"  error: {_line(feed.last_error)}" if feed.last_error else ""
+        refused = f"  refused: {_line(feed.last_refused)}" if feed.last_refused else ""
+        print(f"{_line(feed.url)}  read {checked}  {feed.discovered} found{error}{refused}")
     if not feeds and not args.json:
         print("no feeds followed (add one with `newsdiff-tui feed add URL`)")
     return 0
@@ -234,7 +340,7 @@ def run_feed_remove(args: argparse.Namespace) -> int:
     with open_store(args) as store:
         for url in args.urls:
             feed = remove_feed(store, url)
-            print(f"stopped following {feed.url}")
+            print(f"stopped following {_line(feed.url)}")
     return 0
 
 

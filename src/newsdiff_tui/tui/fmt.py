@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime, tzinfo
 
-from newsdiff_tui.diff import ArticleDiff
 from newsdiff_tui.textnorm import display_safe
 
 
@@ -57,22 +56,3 @@ def list_when(moment: datetime | None, now: datetime, tz: tzinfo | None) -> str:
     if shown.year == local(now, tz).year:
         return shown.strftime("%d %b")
     return shown.strftime("%b %Y")
-
-
-def stats_line(d: ArticleDiff) -> str:
-    """A diff's size as the timeline shows it: ``title ~5¶ +1¶ −1¶ +61 −38 words``."""
-    s = d.stats
-    parts: list[str] = []
-    if d.title.changed:
-        parts.append("title")
-    if d.byline.changed:
-        parts.append("byline")
-    if s.paragraphs_modified:
-        parts.append(f"~{s.paragraphs_modified}¶")
-    if s.paragraphs_inserted:
-        parts.append(f"+{s.paragraphs_inserted}¶")
-    if s.paragraphs_deleted:
-        parts.append(f"−{s.paragraphs_deleted}¶")
-    if s.words_added or s.words_removed:
-        parts.append(f"+{s.words_added} −{s.words_removed} words")
-    return " ".join(parts) if parts else "no text change"
