@@ -43,7 +43,7 @@ import httpx
 
 from newsdiff_tui.errors import NewsdiffError
 from newsdiff_tui.extract import CharsetError, decode_html
-from newsdiff_tui.fetch import USER_AGENT, _reason, _retry_after
+from newsdiff_tui.fetch import USER_AGENT, error_reason, retry_after_seconds
 from newsdiff_tui.model import wayback_link
 from newsdiff_tui.urls import url_problem
 
@@ -490,16 +490,16 @@ class WaybackClient:
             try:
                 answer = await self._send(url, params, kind)
             except httpx.ConnectError as exc:
-                reason = f"cannot reach the archive at {self.base} ({_reason(exc)})"
+                reason = f"cannot reach the archive at {self.base} ({error_reason(exc)})"
                 gate.stop(reason)
                 raise ArchiveStopped(reason) from exc
             except (httpx.TimeoutException, httpx.TransportError) as exc:
-                problem = f"{what} failed ({_reason(exc)})"
+                problem = f"{what} failed ({error_reason(exc)})"
                 wait = None
             except httpx.HTTPError as exc:  # a URL httpx cannot request, say
-                raise ArchiveError(f"{what} cannot be requested ({_reason(exc)})") from exc
+                raise ArchiveError(f"{what} cannot be requested ({error_reason(exc)})") from exc
             else:
-                retry_after = _retry_after(answer.headers.get("retry-after"))
+                retry_after = retry_after_seconds(answer.headers.get("retry-after"))
                 if answer.status == 429:
                     pause = gate.throttled(retry_after, started)
                     if self.on_pause is not None:

@@ -478,7 +478,7 @@ class Fetcher:
                 status = response.status_code
                 if status in _SLOW_DOWN_STATUS:
                     await _finish(response)
-                    wait = _retry_after(response.headers.get("retry-after"))
+                    wait = retry_after_seconds(response.headers.get("retry-after"))
                     pause = opts.backoff if wait is None else min(wait, opts.retry_after_max)
                     site.slow_down(str(status), pause, epoch)
                     phrase = f"HTTP {status} {response.reason_phrase}".rstrip()
@@ -498,15 +498,15 @@ class Fetcher:
                 site.slow_down("timeouts", 0.0, epoch)
             raise _Retry(f"timed out ({_timeout_kind(exc)})", reached=not connecting) from exc
         except httpx.ConnectError as exc:
-            message = f"cannot connect to {site.name}: {_reason(exc)}"
+            message = f"cannot connect to {site.name}: {error_reason(exc)}"
             site.connection_failed(message, self._backoff(site), epoch)
             raise _Fail(message, False) from exc
         except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
-            raise _Retry(f"connection dropped: {_reason(exc)}", reached=True) from exc
+            raise _Retry(f"connection dropped: {error_reason(exc)}", reached=True) from exc
         except httpx.DecodingError as exc:
             raise _Fail(f"the server sent a body it could not encode: {exc}") from exc
         except httpx.HTTPError as exc:
-            raise _Fail(f"request failed: {_reason(exc)}", False) from exc
+            raise _Fail(f"request failed: {error_reason(exc)}", False) from exc
 
     @staticmethod
     def _check_down(site: _Site) -> None:
@@ -562,7 +562,7 @@ class Fetcher:
                 headers=dict(response.headers),
             ), None
         if status in _RETRY_STATUS:
-            wait = _retry_after(response.headers.get("retry-after"))
+            wait = retry_after_seconds(response.headers.get("retry-after"))
             phrase = f"HTTP {status} {response.reason_phrase}".rstrip()
             raise _Retry(phrase, wait, reached=True, status=status)
         if status >= 400 or status < 200:
@@ -629,7 +629,7 @@ def _timeout_kind(exc: httpx.TimeoutException) -> str:
     return "request"
 
 
-def _reason(exc: BaseException) -> str:
+def error_reason(exc: BaseException) -> str:
     """The most specific explanation in an exception chain (e.g. "Connection refused")."""
     cause: BaseException | None = exc
     while cause is not None:
@@ -644,7 +644,7 @@ def _reason(exc: BaseException) -> str:
     return text or type(exc).__name__
 
 
-def _retry_after(value: str | None) -> float | None:
+def retry_after_seconds(value: str | None) -> float | None:
     """Seconds from a Retry-After header (delta seconds or an HTTP date), or None."""
     if not value:
         return None

@@ -10,8 +10,7 @@ from typing import TextIO
 
 from newsdiff_tui.archive import BASE_ENV, DEFAULT_BASE, archive_base
 from newsdiff_tui.backfill import BackfillEvent, BackfillOptions, backfill_run
-from newsdiff_tui.commands.common import open_store, parse_since, warn
-from newsdiff_tui.commands.track import _positive_int
+from newsdiff_tui.commands.common import open_store, parse_since, positive_int, warn
 from newsdiff_tui.errors import NewsdiffError
 from newsdiff_tui.model import Article
 from newsdiff_tui.store import Store
@@ -65,7 +64,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--limit",
-        type=_positive_int,
+        type=positive_int,
         metavar="N",
         help="download at most N captures per article in this run (a later run goes on)",
     )

@@ -39,3 +39,14 @@ def parse_since(text: str | None) -> datetime | None:
         raise NewsdiffError(
             f"--since {text!r} is not a date (use YYYY-MM-DD or an ISO 8601 time)"
         ) from None
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1 (``--limit``, ``--concurrency``, ...)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value

@@ -10,7 +10,7 @@ import argparse
 import json
 import sys
 
-from newsdiff_tui.commands.common import open_store, parse_since, warn
+from newsdiff_tui.commands.common import open_store, parse_since, positive_int, warn
 from newsdiff_tui.search import (
     SearchHit,
     SearchIndex,
@@ -57,17 +57,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--since", metavar="DATE", help="only versions seen since DATE (YYYY-MM-DD or ISO 8601)"
     )
     p.add_argument(
-        "--limit", type=_positive, metavar="N", help="show only the N most recent articles"
+        "--limit", type=positive_int, metavar="N", help="show only the N most recent articles"
     )
     p.add_argument("--json", action="store_true", help="one JSON object per article, per line")
     p.set_defaults(handler=run_search)
-
-
-def _positive(text: str) -> int:
-    """An argparse type: a whole number of at least 1."""
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
-    return int(text)
 
 
 def run_search(args: argparse.Namespace) -> int:

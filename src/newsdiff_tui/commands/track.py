@@ -11,7 +11,7 @@ import sys
 from dataclasses import asdict
 from typing import TextIO
 
-from newsdiff_tui.commands.common import EXIT_USAGE, open_store, warn
+from newsdiff_tui.commands.common import EXIT_USAGE, open_store, positive_int, warn
 from newsdiff_tui.difftext import stats_compact
 from newsdiff_tui.errors import NewsdiffError
 from newsdiff_tui.feeds import FeedProbe, add_feed, load_feeds, probe_feed, remove_feed
@@ -73,13 +73,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     defaults = FetchOptions()
     p.add_argument(
         "--concurrency",
-        type=_positive_int,
+        type=positive_int,
         metavar="N",
         help=f"requests in flight at once, over all sites (default: {defaults.concurrency})",
     )
     p.add_argument(
         "--per-site",
-        type=_positive_int,
+        type=positive_int,
         metavar="N",
         help=f"most requests in flight to one site (default: {defaults.per_site}; halved "
         "while a site answers 429 or 503)",
@@ -134,16 +134,6 @@ def _seconds(text: str) -> float:
         raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
     if not 0 <= value <= 3600:
         raise argparse.ArgumentTypeError("must be between 0 and 3600 seconds")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
     return value
 
 
