@@ -324,12 +324,17 @@ def _not_a_feed(result: FetchResult, reason: str) -> str:
     body = result.body or b""
     if mime not in {"text/html", "application/xhtml+xml"} and b"<html" not in body[:4096].lower():
         return reason
-    from selectolax.lexbor import LexborHTMLParser  # only needed for this message
+    import lxml.html  # only needed for this message (lxml comes with trafilatura)
 
-    tree = LexborHTMLParser(body.decode("utf-8", "replace"))
-    for node in tree.css("link[rel~=alternate]"):
-        kind = (node.attributes.get("type") or "").lower()
-        href = node.attributes.get("href")
+    try:
+        tree = lxml.html.document_fromstring(body.decode("utf-8", "replace"))
+    except (ValueError, lxml.etree.ParserError):
+        return "not a feed but an HTML page (it names no RSS or Atom feed)"
+    for node in tree.xpath(
+        "//link[contains(concat(' ', normalize-space(@rel), ' '), ' alternate ')]"
+    ):
+        kind = (node.get("type") or "").lower()
+        href = node.get("href")
         if href and kind in {"application/rss+xml", "application/atom+xml"}:
             named = clean_url(urljoin(result.final_url, href))
             if url_problem(named) is None:
