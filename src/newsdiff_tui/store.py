@@ -928,6 +928,11 @@ def _meta_of(data: dict[str, Any]) -> dict[str, Any]:
 _NOT_INDEXED = ("check", "backfill")
 
 
+# A version document's mark that the tracker it was imported from called it boring
+# (``SeenText.boring``): its ``boring`` stays set whatever versions land next to it.
+SOURCE_BORING = "source_boring"
+
+
 def _version_docs(data: dict[str, Any]) -> list[dict[str, Any]]:
     """A shard's version documents in number order (= the order their texts were seen)."""
     return sorted((data.get("versions") or {}).values(), key=lambda d: d["number"])
@@ -973,15 +978,20 @@ def _place(
         text=text,
         fetched_at=seen_at,
         text_hash=text_hash,
-        boring=before is not None and _is_boring(_version_from_doc(before).text, text),
+        boring=(seen is not None and seen.boring)
+        or (before is not None and _is_boring(_version_from_doc(before).text, text)),
         origin=seen.origin if seen else "live",
         origin_ref=seen.origin_ref if seen else None,
         origin_url=seen.origin_url if seen else None,
     )
     doc = _version_to_doc(version)
+    if seen is not None and seen.boring:
+        doc[SOURCE_BORING] = True
     docs.insert(position, doc)
     if after is not None:
-        after["boring"] = _is_boring(text, _version_from_doc(after).text)
+        after["boring"] = bool(after.get(SOURCE_BORING)) or _is_boring(
+            text, _version_from_doc(after).text
+        )
     return doc
 
 
