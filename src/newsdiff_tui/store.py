@@ -707,6 +707,7 @@ class Store:
         seen: Iterable[SeenText],
         *,
         backfill: BackfillState | None = None,
+        normalized: bool = False,
     ) -> list[Version | None]:
         """Place texts seen at known times (archive captures, imports) in the history, in one
         write; returns, for each, the version it became (numbered as stored) or None.
@@ -717,9 +718,10 @@ class Store:
         nothing and is not stored; nor is one whose origin and ``origin_ref`` are stored
         already (adding the same capture or imported version twice stores it once).
         ``backfill``, when given, is saved in the same write. Nothing is written when nothing
-        changes.
+        changes. ``normalized``: the caller has normalised every text already (an importer
+        does, to find empty ones), so it is not done twice.
         """
-        items = [(item, item.text.normalized()) for item in seen]
+        items = [(item, item.text if normalized else item.text.normalized()) for item in seen]
         with self.locked():
             self._sync()
             data = self._read_shard(article_id)

@@ -37,6 +37,7 @@ from newsdiff_tui.importers.base import (
 )
 from newsdiff_tui.model import ArticleText, SeenText
 from newsdiff_tui.store import Store
+from newsdiff_tui.textnorm import normalize
 from newsdiff_tui.timeutil import from_iso, to_iso
 from newsdiff_tui.urls import article_id_for
 
@@ -196,28 +197,53 @@ def _silent(_event: ImportProgress) -> None:
 
 def _with_text(article: ImportedArticle) -> tuple[ImportedArticle, int]:
     """The article with its texts normalised (as the store would) and those with no paragraph
-    left out; and how many were left out."""
+    left out; and how many were left out.
+
+    Versions of an article share most paragraphs, so each distinct one is normalised once.
+    """
+    seen_before: dict[str, str] = {}
+
+    def normal(text: str) -> str:
+        if text not in seen_before:
+            seen_before[text] = normalize(text)
+        return seen_before[text]
+
     kept = []
     for seen in article.texts:
-        text = seen.text.normalized()
-        if text.paragraphs:
-            kept.append(replace(seen, text=text))
+        text = seen.text
+        paragraphs = tuple(p for p in map(normal, text.paragraphs) if p)
+        if paragraphs:
+            byline = normal(text.byline) if text.byline else None
+            clean = ArticleText(normal(text.title), byline or None, text.published, paragraphs)
+            kept.append(replace(seen, text=clean))
     return replace(article, texts=tuple(kept)), len(article.texts) - len(kept)
 
 
 def _write(store: Store, article: ImportedArticle, summary: ImportSummary) -> None:
-    """One article into the store: created if new, then its versions in one write."""
+    """One article into the store: created if new, then its versions in one write.
+
+    Versions whose id in the other tracker the article holds already are left out before the
+    store is asked (it would skip them too, after reading and checking them): a second import
+    reads each shard once and writes nothing.
+    """
+    article_id = article_id_for(article.url)
+    texts = article.texts
     try:
-        store.article(article_id_for(article.url))
+        store.article(article_id)
     except NotFoundError:
         summary.new_articles += 1
-    first = article.texts[0].seen_at
-    record = store.add_article(
-        article.url,
-        feed_url=article.feed_url,
-        first_seen=min(first, article.first_seen) if article.first_seen else first,
-    )
-    placed = store.insert_versions(record.id, article.texts)
+        first = texts[0].seen_at
+        store.add_article(
+            article.url,
+            feed_url=article.feed_url,
+            first_seen=min(first, article.first_seen) if article.first_seen else first,
+        )
+    else:
+        known = {v.origin_ref for v in store.versions(article_id) if v.origin == "import"}
+        texts = tuple(seen for seen in texts if seen.origin_ref not in known)
+        if not texts:
+            return
+    placed = store.insert_versions(article_id, texts, normalized=True)
     summary.added += sum(version is not None for version in placed)
 
 
