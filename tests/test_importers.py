@@ -522,3 +522,68 @@ def test_help_names_the_formats(capsys: pytest.CaptureFixture[str]) -> None:
     for name in FORMAT_NAMES:
         assert name in out
     assert "news_article_version_texts.csv" in out
+
+
+def test_a_wal_database_is_read_without_leaving_files_beside_it(
+    tmp_path: Path, cache: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """At rest (no -wal file), read as immutable: a read-only open would leave -wal and -shm."""
+    folder = tmp_path / "outlet"
+    folder.mkdir()
+    source = newsedits_source(folder / "n.db")
+    conn = sqlite3.connect(source)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.close()
+    before = tree_state(folder)
+    assert import_from(capsys, cache, "newsedits", source)[0] == 0
+    assert tree_state(folder) == before
+
+
+def test_a_wal_database_in_use_is_read_with_what_its_writer_committed(
+    tmp_path: Path, cache: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A tracker still running (its -wal file open): its committed rows are read, not missed."""
+    source = newsedits_source(tmp_path / "n.db")
+    writer = sqlite3.connect(source)
+    try:
+        writer.execute("PRAGMA journal_mode=WAL")
+        writer.execute("PRAGMA wal_autocheckpoint=0")  # the new row stays in the -wal file
+        row = (4, 9, 1, "2019-05-03 09:00:00", "Other story, later", URL_B, 2, f"{LEAD}!")
+        writer.execute("INSERT INTO entryversion VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row)
+        writer.commit()
+        assert (tmp_path / "n.db-wal").exists()
+        code, _, err = import_from(capsys, cache, "newsedits", source)
+    finally:
+        writer.close()
+    assert code == 0, err
+    assert [v.text.title for v in stored(cache, URL_B)] == ["Other story", "Other story, later"]
+
+
+def test_progress_is_one_line_redrawn_on_a_terminal_and_plain_lines_otherwise() -> None:
+    import io
+
+    from newsdiff_tui.commands.cache import _ImportProgress
+    from newsdiff_tui.importers.run import ImportProgress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    events = [ImportProgress("reading", n, n * 10) for n in (1, 2)] + [
+        ImportProgress("writing", n, n * 10, 2) for n in (1, 2)
+    ]
+    plain = io.StringIO()
+    terminal = Terminal()
+    for stream in (plain, terminal):
+        printer = _ImportProgress(stream)
+        for event in events:
+            printer(event)
+        printer.finish()
+    assert plain.getvalue().splitlines() == [
+        "read 2 article(s)",
+        "writing: 1/2 article(s)",
+        "writing: 2/2 article(s)",
+    ]
+    shown = terminal.getvalue()
+    assert "\n" not in shown and shown.startswith("\r\x1b[Kreading: 1 article(s), 10 version(s)")
+    assert "writing: 2/2 article(s)" in shown and shown.endswith("\r\x1b[K")

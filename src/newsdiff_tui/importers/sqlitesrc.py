@@ -1,10 +1,13 @@
 """Reading another tracker's SQLite database without ever writing to it.
 
-The file is opened with SQLite's ``mode=ro`` URI (no write can happen, and no journal or
-lock file is left behind) and read inside one read transaction, so every query of an import
-sees the same snapshot even if the tracker is still running and writing. ``immutable=1`` is
-not used: it turns off locking and change detection, so a database that another process
-writes while we read would give torn rows.
+The file is opened with SQLite's ``mode=ro`` URI (the database cannot be written) and read
+inside one read transaction, so every query of an import sees the same snapshot even if the
+tracker is still running and writing. ``immutable=1`` turns off locking and change detection
+(a database another process writes while we read would give torn rows), so it is used in one
+case only: a database in WAL mode with no ``-wal`` file beside it. There a read-only
+connection would still create ``-wal`` and ``-shm`` files next to the source (and could not
+remove them), while the missing ``-wal`` says that no connection has it open: the whole
+database is in the file, and nobody is writing it.
 
 Every SQLite failure (not a database, a truncated or corrupt file, a locked one) becomes one
 ``ImportSourceError`` naming the file.
@@ -55,6 +58,8 @@ class SQLiteSource:
         self.path = check_input_file(path, what=f"{fmt} {what}")
         self.fmt = fmt
         uri = f"file:{quote(str(self.path.resolve()))}?mode=ro"
+        if _wal_at_rest(self.path):
+            uri += "&immutable=1"
         try:
             self.conn = sqlite3.connect(uri, uri=True, isolation_level=None)
             # Text that is not UTF-8 is read with the bad bytes replaced, never refused.
@@ -124,3 +129,15 @@ class SQLiteSource:
                 yield from batch
         except sqlite3.Error as exc:
             raise sqlite_error(self.path, exc) from None
+
+
+def _wal_at_rest(path: Path) -> bool:
+    """Whether ``path`` is a SQLite database in WAL mode that no connection has open (no
+    ``-wal`` file beside it): its header says WAL (read version 2 at byte 18)."""
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(20)
+    except OSError:
+        return False
+    in_wal_mode = header[:16] == b"SQLite format 3\x00" and len(header) == 20 and header[18] == 2
+    return in_wal_mode and not path.with_name(path.name + "-wal").exists()
