@@ -84,6 +84,7 @@ VERSION_FIELDS: tuple[_Field, ...] = (
     ("origin", _OPT_TEXT, False),
     ("origin_ref", _OPT_TEXT, False),
     ("origin_url", _OPT_TEXT, False),
+    ("source_boring", (bool, _NULL), False),  # store.SOURCE_BORING
 )
 VERSION_TIMES = ("fetched_at",)
 # Where a version's text was seen (model.ORIGINS; null or missing: a live fetch).

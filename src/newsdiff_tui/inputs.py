@@ -27,6 +27,8 @@ __all__ = [
     "HISTORY_MAX_BYTES",
     "PAGE_MAX_BYTES",
     "STDIN",
+    "check_input_directory",
+    "check_input_file",
     "input_name",
     "read_input_bytes",
     "read_input_json",
@@ -54,9 +56,48 @@ def read_input_bytes(
     name = os.fspath(source)
     if name == STDIN:
         return _read_limited(sys.stdin.buffer, "standard input", what, max_bytes)
+    handle = _open_input(name, what)
+    with handle:
+        info = os.fstat(handle.fileno())
+        if stat.S_ISREG(info.st_mode) and info.st_size > max_bytes:
+            raise InputError(_too_large(name, what, max_bytes, info.st_size))
+        try:
+            return _read_limited(handle, name, what, max_bytes)
+        except OSError as exc:
+            raise InputError(f"{name}: cannot read ({exc.strerror or exc})") from None
+
+
+def check_input_file(source: str | os.PathLike[str], *, what: str = "file") -> Path:
+    """The path of a file that exists and can be read (opened once, then closed), for readers
+    that open it themselves (SQLite); ``InputError`` as ``read_input_bytes`` words it, and
+    for ``-``: such a file cannot come from standard input."""
+    name = os.fspath(source)
+    if name == STDIN:
+        raise InputError(f"a {what} cannot be read from standard input: name the file")
+    _open_input(name, what).close()
+    return Path(name)
+
+
+def check_input_directory(source: str | os.PathLike[str], *, what: str = "directory") -> Path:
+    """The path of a directory that exists and can be listed; ``InputError`` naming it if not."""
+    name = os.fspath(source)
     path = Path(name)
+    if name == STDIN or not path.exists():
+        raise InputError(f"{name}: no such directory")
+    if not path.is_dir():
+        raise InputError(f"{name}: is a file, not a {what}")
     try:
-        handle = path.open("rb")
+        next(os.scandir(path), None)
+    except OSError as exc:
+        raise InputError(f"{name}: cannot read ({exc.strerror or exc})") from None
+    return path
+
+
+def _open_input(name: str, what: str) -> BinaryIO:
+    """The file ``name`` opened for reading; ``InputError`` when it is missing, a directory or
+    unreadable."""
+    try:
+        handle = Path(name).open("rb")  # noqa: SIM115 - the caller closes it
     except FileNotFoundError:
         raise InputError(f"{name}: no such file") from None
     except IsADirectoryError:
@@ -65,16 +106,10 @@ def read_input_bytes(
         raise InputError(f"{name}: no such file (a part of the path is not a directory)") from None
     except OSError as exc:
         raise InputError(f"{name}: cannot read ({exc.strerror or exc})") from None
-    with handle:
-        info = os.fstat(handle.fileno())
-        if stat.S_ISDIR(info.st_mode):  # some systems open directories for reading
-            raise InputError(f"{name}: is a directory, not a {what}")
-        if stat.S_ISREG(info.st_mode) and info.st_size > max_bytes:
-            raise InputError(_too_large(name, what, max_bytes, info.st_size))
-        try:
-            return _read_limited(handle, name, what, max_bytes)
-        except OSError as exc:
-            raise InputError(f"{name}: cannot read ({exc.strerror or exc})") from None
+    if stat.S_ISDIR(os.fstat(handle.fileno()).st_mode):  # some systems open directories
+        handle.close()
+        raise InputError(f"{name}: is a directory, not a {what}")
+    return handle
 
 
 def read_input_text(

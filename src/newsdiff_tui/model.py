@@ -95,6 +95,9 @@ class SeenText:
     origin: Origin = "live"
     origin_ref: str | None = None
     origin_url: str | None = None
+    # The other tracker marked this version boring (NewsDiffs does): the mark is kept even where
+    # our own rule would not set it, and survives later inserts next to it.
+    boring: bool = False
 
 
 @dataclass(frozen=True)

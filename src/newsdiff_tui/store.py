@@ -758,6 +758,7 @@ class Store:
         seen: Iterable[SeenText],
         *,
         backfill: BackfillState | None = None,
+        normalized: bool = False,
     ) -> list[Version | None]:
         """Place texts seen at known times (archive captures, imports) in the history, in one
         write; returns, for each, the version it became (numbered as stored) or None.
@@ -768,9 +769,10 @@ class Store:
         nothing and is not stored; nor is one whose origin and ``origin_ref`` are stored
         already (adding the same capture or imported version twice stores it once).
         ``backfill``, when given, is saved in the same write. Nothing is written when nothing
-        changes.
+        changes. ``normalized``: the caller has normalised every text already (an importer
+        does, to find empty ones), so it is not done twice.
         """
-        items = [(item, item.text.normalized()) for item in seen]
+        items = [(item, item.text if normalized else item.text.normalized()) for item in seen]
         with self.locked():
             self._sync()
             data = self._read_shard(article_id)
@@ -999,6 +1001,11 @@ def _meta_of(data: dict[str, Any]) -> dict[str, Any]:
 _NOT_INDEXED = ("check", "backfill")
 
 
+# A version document's mark that the tracker it was imported from called it boring
+# (``SeenText.boring``): its ``boring`` stays set whatever versions land next to it.
+SOURCE_BORING = "source_boring"
+
+
 def _version_docs(data: dict[str, Any]) -> list[dict[str, Any]]:
     """A shard's version documents in number order (= the order their texts were seen)."""
     return sorted((data.get("versions") or {}).values(), key=lambda d: d["number"])
@@ -1044,15 +1051,20 @@ def _place(
         text=text,
         fetched_at=seen_at,
         text_hash=text_hash,
-        boring=before is not None and _is_boring(_version_from_doc(before).text, text),
+        boring=(seen is not None and seen.boring)
+        or (before is not None and _is_boring(_version_from_doc(before).text, text)),
         origin=seen.origin if seen else "live",
         origin_ref=seen.origin_ref if seen else None,
         origin_url=seen.origin_url if seen else None,
     )
     doc = _version_to_doc(version)
+    if seen is not None and seen.boring:
+        doc[SOURCE_BORING] = True
     docs.insert(position, doc)
     if after is not None:
-        after["boring"] = _is_boring(text, _version_from_doc(after).text)
+        after["boring"] = bool(after.get(SOURCE_BORING)) or _is_boring(
+            text, _version_from_doc(after).text
+        )
     return doc
 
 

@@ -1,14 +1,20 @@
-"""Cache commands: ``import``, ``list`` and ``doctor``."""
+"""Cache commands: ``import`` (JSON histories, and other trackers' data through ``importers``),
+``list`` and ``doctor``."""
 
 from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+import sys
+import time
+from datetime import UTC, tzinfo
+from typing import TYPE_CHECKING, Any, TextIO
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from newsdiff_tui.commands.common import EXIT_USAGE, open_store, warn
-from newsdiff_tui.errors import NoCacheError
+from newsdiff_tui.errors import NewsdiffError, NoCacheError
 from newsdiff_tui.history import apply_history, parse_history
+from newsdiff_tui.importers import FORMAT_NAMES
 from newsdiff_tui.inputs import input_name, read_input_json
 from newsdiff_tui.model import Article
 from newsdiff_tui.search import check_search_index
@@ -16,16 +22,48 @@ from newsdiff_tui.store import article_to_doc, default_root
 from newsdiff_tui.textnorm import display_safe
 from newsdiff_tui.timeutil import to_iso
 
+if TYPE_CHECKING:
+    from newsdiff_tui.importers.run import ImportProgress
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "import",
-        help="import article histories from JSON files",
-        description="Import article histories (the format --export --format json "
-        "writes; the bundled seed file is one).",
+        help="import article histories: JSON files, or another tracker's data",
+        description="Import article histories: JSON files (the format --export --format json "
+        "writes; the bundled seed file is one), or with --from the data of diffengine, "
+        "NewsEdits, NewsDiffs or NewsSniffer. Every source is read and checked before "
+        "anything is written: a bad one imports nothing. Importing twice adds nothing.",
+        epilog=IMPORT_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument(
-        "files", nargs="+", metavar="FILE.json", help="history files (- reads standard input)"
+        "files",
+        nargs="+",
+        metavar="SOURCE",
+        help="history files (- reads standard input), or with --from the tracker's data "
+        "(see below)",
+    )
+    p.add_argument(
+        "--from",
+        dest="import_format",
+        choices=("json", *FORMAT_NAMES),
+        default="json",
+        metavar="FORMAT",
+        help=f"what SOURCE is: json (default), {', '.join(FORMAT_NAMES)}",
+    )
+    p.add_argument(
+        "--timezone",
+        metavar="ZONE",
+        type=_time_zone,
+        help="with --from: the zone of the source's times that carry none (default UTC; "
+        "NewsDiffs wrote its server's local time, e.g. America/New_York)",
+    )
+    p.add_argument(
+        "--keep-going",
+        action="store_true",
+        help="with --from: leave out articles whose rows are bad (each named on stderr, "
+        "exit 1) instead of importing nothing; a source that cannot be read still stops it",
     )
     p.set_defaults(handler=run_import)
 
@@ -57,8 +95,41 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=run_doctor)
 
 
+IMPORT_EPILOG = """\
+formats (--from):
+  json         history files (--export --format json); - reads standard input
+  diffengine   its SQLite database (diffengine.db)
+  newsedits    a NewsEdits outlet file (SQLite, table entryversion); several may be given
+  newsdiffs    a NewsDiffs data directory (newsdiffs.db and the git repositories of its
+               articles, in it or in its articles/ folder), or its database file; needs git
+  newssniffer  a SQLite file with its tables, or a directory of CSV files with a header row:
+               news_articles.csv, news_article_versions.csv, news_article_version_texts.csv
+
+Each version keeps its time, its id in the other tracker (e.g. diffengine:123) and its link
+there; `list` counts imported versions. Sources are only read, never written.
+"""
+
+
+def _time_zone(name: str) -> tzinfo:
+    """A ``--timezone`` value: an IANA zone name (``Europe/London``) or UTC."""
+    if name.strip().upper() in {"UTC", "Z"}:
+        return UTC
+    try:
+        return ZoneInfo(name.strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        raise argparse.ArgumentTypeError(
+            f"unknown time zone {name!r} (use a name like Europe/London or UTC)"
+        ) from None
+
+
 def run_import(args: argparse.Namespace) -> int:
-    """Import every file, or nothing: all are read and validated before the cache is touched."""
+    """Import every source, or nothing: all are read and validated before the cache is
+    touched (with --keep-going, bad articles are left out and the exit status is 1)."""
+    if args.import_format != "json":
+        return _import_tracker(args)
+    for option, given in (("--timezone", args.timezone), ("--keep-going", args.keep_going)):
+        if given:
+            raise NewsdiffError(f"{option} applies only to --from {'/'.join(FORMAT_NAMES)}")
     parsed = [
         parse_history(read_input_json(name, what="history"), where=input_name(name))
         for name in args.files
@@ -69,6 +140,71 @@ def run_import(args: argparse.Namespace) -> int:
             title = display_safe(article.title or article.url, one_line=True)
             print(f"imported {added} version(s) of {article.id}  {title}")
     return 0
+
+
+def _import_tracker(args: argparse.Namespace) -> int:
+    """``import --from FORMAT SOURCE...``: progress on stderr, the summary on stdout."""
+    from newsdiff_tui.importers.base import ImportOptions
+    from newsdiff_tui.importers.run import read_sources, write_staged
+
+    options = ImportOptions(timezone=args.timezone or UTC)
+    progress = _ImportProgress(sys.stderr)
+    try:
+        # Every source is read and checked before the cache is even opened.
+        with read_sources(
+            args.import_format,
+            args.files,
+            options=options,
+            keep_going=args.keep_going,
+            progress=progress,
+        ) as staged:
+            progress.finish()
+            with open_store(args) as store:
+                summary = write_staged(store, staged, progress=progress)
+    finally:
+        progress.finish()
+    for problem in summary.problems:
+        warn(f"left out {problem.line()}")
+    print(summary.line())
+    return 1 if summary.problems else 0
+
+
+class _ImportProgress:
+    """Import progress on stderr: one line redrawn in place on a terminal (at most ten times a
+    second), otherwise a plain line when reading ends and at every tenth of the writing."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.tty = stream.isatty()
+        self.shown = False
+        self.last = 0.0
+        self.reported = -1
+
+    def __call__(self, event: ImportProgress) -> None:
+        if event.phase == "reading":
+            line = f"reading: {event.articles} article(s), {event.versions} version(s)"
+        else:
+            line = f"writing: {event.articles}/{event.total} article(s)"
+        if self.tty:
+            now = time.monotonic()
+            if now - self.last >= 0.1 or event.articles == event.total:
+                self.last = now
+                self.stream.write(f"\r\x1b[K{line}")
+                self.stream.flush()
+                self.shown = True
+            return
+        if event.phase == "writing" and event.total:
+            if event.articles == 1:
+                print(f"read {event.total} article(s)", file=self.stream)
+            tenth = event.articles * 10 // event.total
+            if tenth > self.reported:
+                self.reported = tenth
+                print(line, file=self.stream, flush=True)
+
+    def finish(self) -> None:
+        if self.shown:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
 
 
 def run_list(args: argparse.Namespace) -> int:
