@@ -8,6 +8,7 @@ repository path give one line, exit 2 and an unchanged cache.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from importer_fixtures import (
     tree_state,
 )
 
+from newsdiff_tui.history import dump_history, load_history
 from newsdiff_tui.importers.newsdiffs import parse_version_file
 from newsdiff_tui.model import ArticleText
 from newsdiff_tui.store import Store
@@ -163,6 +165,22 @@ def test_the_boring_flag_survives_a_version_landing_before_it(
         ("live", False),
         ("import", True),
     ]
+
+
+def test_the_boring_flag_survives_a_json_round_trip(
+    tmp_path: Path, cache: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Export the imported history as JSON, import it elsewhere: NewsDiffs' mark is kept."""
+    data, _ = build_data_dir(tmp_path)
+    assert import_newsdiffs(capsys, cache, data)[0] == 0
+    with Store(cache) as store:
+        article = store.article(article_id_for(URL))
+        exported = dump_history(article, store.versions(article.id))
+    again = tmp_path / "again"
+    with Store(again) as other:
+        load_history(other, json.loads(exported))
+        assert [v.boring for v in other.versions(article.id)] == [False, False, True]
+        assert dump_history(other.article(article.id), other.versions(article.id)) == exported
 
 
 def test_a_second_import_adds_nothing_and_git_is_only_read(

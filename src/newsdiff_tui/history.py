@@ -36,7 +36,8 @@ the keys in this order, two-space indents and a final newline, so equal caches g
 On import, versions are placed in ``fetched_at`` order among those the cache holds, with their
 origin, through the store (``Store.insert_versions``), which normalises the text and recomputes
 ``number``, ``boring``, ``revert_of`` and ``text_hash`` (so they are informational in the
-file); versions whose ``fetched_at`` the cache already holds are skipped, and so are texts
+file; except ``boring: true`` on an ``import`` version, the other tracker's mark, which is
+kept); versions whose ``fetched_at`` the cache already holds are skipped, and so are texts
 equal to the version seen just before or after them.
 
 An import file is untrusted. A URL (``url``, ``feed_url``, ``check.final_url``) must pass
@@ -256,7 +257,10 @@ def _seen(entry: dict[str, Any], at: str, text: ArticleText, fetched_at: datetim
     _require(origin in ORIGINS, at, f"'origin' must be one of {', '.join(ORIGINS)}")
     origin_url = _optional_url(entry, "origin_url", at)  # http(s), no control characters
     origin_ref = _optional_text(entry, "origin_ref", at)
-    return SeenText(text, fetched_at, origin, origin_ref, origin_url)
+    # Another tracker's boring mark (NewsDiffs') is a fact about its source, kept as such; for
+    # our own versions ``boring`` is recomputed.
+    boring = origin == "import" and entry.get("boring") is True
+    return SeenText(text, fetched_at, origin, origin_ref, origin_url, boring=boring)
 
 
 def apply_history(store: Store, parsed: ParsedHistory) -> tuple[Article, int]:
