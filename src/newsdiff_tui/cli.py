@@ -45,6 +45,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"newsdiff-tui {__version__}")
     parser.add_argument("--db", metavar="DIR", help="cache directory (default: see below)")
     parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help="settings file (TOML: keys, view, fetch defaults; default: "
+        "config.toml in the platform's user config dir)",
+    )
+    parser.add_argument(
         "--demo",
         action="store_true",
         help="open the app on a temporary cache holding the bundled demo article",
@@ -94,7 +100,7 @@ def run_tui(args: argparse.Namespace) -> int:
     """Launch the terminal app (imported here so headless commands never load Textual)."""
     from newsdiff_tui.tui.app import run_app
 
-    return run_app(db=args.db, demo=args.demo)
+    return run_app(db=args.db, demo=args.demo, config=args.config)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
