@@ -19,9 +19,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from newsdiff_tui.demo import seed_demo
 from newsdiff_tui.model import ArticleText
 from newsdiff_tui.store import Store
-from newsdiff_tui.tui.app import make_app, seed_demo
+from newsdiff_tui.tui.app import make_app
 
 HERE = Path(__file__).resolve().parent
 NOW = datetime(2019, 11, 22, 12, 0, tzinfo=UTC)

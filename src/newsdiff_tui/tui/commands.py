@@ -21,7 +21,9 @@ def palette_entries() -> list[tuple[str, str, str]]:
     """(title, action, help) of every palette entry, keys shown in the help text."""
     entries = []
     for command in COMMANDS:
-        entries.append((command.help, command.action, f"key: {key_label(command)}"))
+        entries.append(
+            (command.help, command.action, f"key: {key_label(command)} · id: {command.id}")
+        )
     for command in EXTRA:
         entries.append((command.help, command.action, ""))
     return entries
@@ -31,7 +33,7 @@ class NewsdiffCommands(Provider):
     """Lists the app's commands; running one runs the same action as its key."""
 
     async def _run(self, action: str) -> None:
-        await self.app.run_action(action)
+        await self.screen.run_action(action)
 
     async def discover(self) -> Hits:
         for title, action, help_text in palette_entries():
