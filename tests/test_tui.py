@@ -157,7 +157,7 @@ async def test_v0_alone_shows_its_text(newsroom) -> None:
         await select(app, pilot, ids["seed"])
         await press(pilot, "tab", "k")
         assert app.main.header.pair == "Text v0 (first version)"
-        text = "\n".join(line.plain for line in app.main.diff_view.rendered.lines)
+        text = "\n".join(app.main.diff_view.text_lines())
         assert "[-" not in text and "{+" not in text
         assert "At Last Minute" in text
 
@@ -176,7 +176,7 @@ async def test_b_compares_any_two_versions(newsroom) -> None:
         await press(pilot, "k")  # v3
         assert app.main.header.pair == "Diff v0 → v3 (base)"
         # The stats of the timeline stay per neighbour, the diff is base → selected.
-        assert "Residents are told" in "\n".join(x.plain for x in app.main.diff_view.rendered.lines)
+        assert "Residents are told" in "\n".join(app.main.diff_view.text_lines())
         await press(pilot, "b")  # v3 becomes the base instead
         assert app.main.timeline.base == 3
         await press(pilot, "home")
@@ -236,7 +236,7 @@ async def test_s_switches_to_side_by_side_and_back(newsroom) -> None:
         await press(pilot, "j", "tab", "tab", "n", "n", "s")  # the view stays on the change
         view = app.main.diff_view
         assert view.split and view.current_change == 1
-        assert view.scroll_y == view.rendered.anchors[1] - 1
+        assert view.scroll_y == view.anchors[1] - 1
 
 
 async def test_n_and_N_jump_between_changes(newsroom) -> None:
@@ -251,7 +251,7 @@ async def test_n_and_N_jump_between_changes(newsroom) -> None:
         assert view.current_change == 0
         await press(pilot, "n", "n")
         assert view.current_change == 2
-        assert view.scroll_y == view.rendered.anchors[2] - 1
+        assert view.scroll_y == view.anchors[2] - 1
         assert screen_lines(view)[1].startswith("▶")
         assert app.main.status.message == "Change 3 of 6"
         await press(pilot, "N")
@@ -263,13 +263,13 @@ async def test_f_folds_unchanged_paragraphs(newsroom) -> None:
     app = tui(root)
     async with app.run_test(size=SIZE) as pilot:
         await select(app, pilot, ids["seed"])
-        unfolded = len(app.main.diff_view.rendered.lines)
+        unfolded = app.main.diff_view.wrapped.line_count
         await press(pilot, "f")
-        text = "\n".join(x.plain for x in app.main.diff_view.rendered.lines)
+        text = "\n".join(app.main.diff_view.text_lines())
         assert "unchanged paragraph" in text
-        assert len(app.main.diff_view.rendered.lines) < unfolded
+        assert app.main.diff_view.wrapped.line_count < unfolded
         await press(pilot, "f")
-        assert len(app.main.diff_view.rendered.lines) == unfolded
+        assert app.main.diff_view.wrapped.line_count == unfolded
 
 
 # ----- the list: filter and sort -----------------------------------------------------------

@@ -13,7 +13,15 @@ from rich.console import Console
 from newsdiff_tui.diff import diff
 from newsdiff_tui.model import ArticleText
 from newsdiff_tui.tui import diffrender
-from newsdiff_tui.tui.chunks import bare_diff, bare_text, diff_pieces, render_pieces, text_pieces
+from newsdiff_tui.tui.chunks import (
+    Measured,
+    PieceLayout,
+    bare_diff,
+    bare_text,
+    diff_pieces,
+    render_pieces,
+    text_pieces,
+)
 from newsdiff_tui.tui.diffrender import DiffStyles, RenderedDiff
 
 CONSOLE = Console(width=200, color_system=None)
@@ -41,13 +49,13 @@ def edited(draw: st.DrawFn) -> tuple[list[str], list[str]]:
     return old, new
 
 
-def joined(pieces: list[RenderedDiff]) -> tuple[list[str], list[int]]:
-    lines: list[str] = []
-    anchors: list[int] = []
-    for piece in pieces:
-        anchors.extend(a + len(lines) for a in piece.anchors)
-        lines.extend(line.plain for line in piece.lines)
-    return lines, anchors
+def joined(render, pieces, bare) -> tuple[list[str], list[int]]:  # type: ignore[no-untyped-def]
+    """The pieces rendered and joined, as the view's layout joins them (and re-renders one
+    piece when it is scrolled back to)."""
+    layout = PieceLayout(render)
+    for n, (piece, skip, out) in enumerate(render_pieces(render, pieces, bare)):
+        layout.add(Measured.of(piece, skip, out, keep=n == 0))
+    return [line.plain for line in layout.all_lines()], layout.anchors
 
 
 def plain(rendered: RenderedDiff) -> tuple[list[str], list[int]]:
@@ -89,7 +97,7 @@ def test_pieces_of_a_diff_join_into_the_whole_rendering(
         return diffrender.render_inline(piece, width, CONSOLE, STYLES, fold=fold)
 
     pieces = diff_pieces(d, fold=fold, size=size)
-    assert joined(list(render_pieces(render, pieces, bare_diff(d)))) == plain(render(d))
+    assert joined(render, pieces, bare_diff(d)) == plain(render(d))
 
 
 @SETTINGS
@@ -105,7 +113,7 @@ def test_pieces_of_a_text_join_into_the_whole_rendering(
         return diffrender.render_single(piece, width, CONSOLE, STYLES)
 
     pieces = text_pieces(text, size=size)
-    assert joined(list(render_pieces(render, pieces, bare_text()))) == plain(render(text))
+    assert joined(render, pieces, bare_text()) == plain(render(text))
 
 
 def test_folding_never_cuts_a_run_of_unchanged_paragraphs() -> None:

@@ -144,7 +144,13 @@ class NewsdiffApp(App[int]):
         if self.options.state_path is not None and self.config.view.remember:
             self.save_view(self.options.state_path, state)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="view-state")
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="view-state",
+        description="remember the view",
+    )
     def save_view(self, path: Path, state: ViewState) -> None:
         problem = save_view_state(path, state)
         if problem:

@@ -1,9 +1,10 @@
 """Render a long diff (or text) piece by piece, so the first screen shows at once.
 
 Wrapping costs ~0.2 ms a paragraph: 4 s for an article of 20,000 paragraphs, 8 s side by side.
-The diff view's worker thread renders such an article in pieces of ``CHUNK`` paragraphs with
-``diffrender``'s own functions, posting each piece as it is done and stopping between pieces
-when the user has moved on. The pieces, joined, are exactly the whole rendering
+The diff view's worker thread wraps such an article in pieces of ``CHUNK`` paragraphs with
+``diffrender``'s own functions, posting each piece's line count as it is done and stopping
+between pieces when the user has moved on; the view keeps only the lines of the pieces on
+screen (``PieceLayout``). The pieces, joined, are exactly the whole rendering
 (``tests/test_tui_chunks.py`` proves it): every piece after the first is rendered without the
 title and byline, and the lines the renderer puts before the paragraphs (found by rendering a
 diff that has none) are dropped from it. Folding never splits a run of unchanged paragraphs.
@@ -12,14 +13,20 @@ diff that has none) are dropped from it. Folding never splits a run of unchanged
 from __future__ import annotations
 
 import dataclasses
+from bisect import bisect_right
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from rich.text import Text
 
 from newsdiff_tui.diff import ArticleDiff, FieldDiff, ParagraphDiff
 from newsdiff_tui.model import ArticleText
 from newsdiff_tui.tui.diffrender import RenderedDiff
 
-CHUNK = 100  # paragraphs per piece: ~20 ms of wrapping, the grain of cancellation
+CHUNK = 25  # paragraphs per piece: ~5 ms of wrapping, the grain of cancellation and of redraws
+KEPT_PIECES = 12  # rendered pieces kept (the ones on screen lately)
 NO_FIELD = FieldDiff("", "", ())
 
 T = TypeVar("T")
@@ -79,23 +86,111 @@ def bare_text() -> ArticleText:
 
 def render_pieces(
     render: Callable[[T], RenderedDiff], pieces: Sequence[T], bare: T
-) -> Iterator[RenderedDiff]:
-    """Render ``pieces`` one by one, dropping from each piece after the first the lines
-    ``render(bare)`` shows are the renderer's own header. If a piece does not start with
-    that header (the renderer changed shape), the rest is rendered with its header kept:
-    still complete, never wrong text."""
+) -> Iterator[tuple[T, int, RenderedDiff]]:
+    """Render ``pieces`` one by one: each with the number of lines to drop from its rendering
+    (what ``render(bare)`` shows is the renderer's own header, repeated by every piece after
+    the first) and its rendering without them. If a piece does not start with that header
+    (the renderer changed shape), it keeps its header: still complete, never wrong text."""
     if not pieces:
         return
-    yield render(pieces[0])
+    yield pieces[0], 0, render(pieces[0])
     if len(pieces) == 1:
         return
     header = [line.plain for line in render(bare).lines]
-    skip = len(header)
     for piece in pieces[1:]:
         out = render(piece)
-        if [line.plain for line in out.lines[:skip]] != header:
-            yield out
-            continue
-        yield RenderedDiff(
-            lines=out.lines[skip:], anchors=[a - skip for a in out.anchors if a >= skip]
-        )
+        skip = len(header) if [x.plain for x in out.lines[: len(header)]] == header else 0
+        yield piece, skip, dropped(out, skip)
+
+
+def dropped(out: RenderedDiff, skip: int) -> RenderedDiff:
+    """``out`` without its first ``skip`` lines."""
+    if not skip:
+        return out
+    anchors = [a - skip for a in out.anchors if a >= skip]
+    return RenderedDiff(lines=out.lines[skip:], anchors=anchors)
+
+
+@dataclass(frozen=True)
+class Measured:
+    """What the worker learnt of a piece: its line count and change starts (relative), and
+    its lines when they are worth sending (the first screen)."""
+
+    source: Any
+    skip: int
+    count: int
+    anchors: list[int]
+    lines: list[Text] | None
+
+    @classmethod
+    def of(cls, source: Any, skip: int, rendered: RenderedDiff, *, keep: bool) -> Measured:
+        lines = rendered.lines if keep else None
+        return cls(source, skip, len(rendered.lines), list(rendered.anchors), lines)
+
+
+@dataclass
+class Piece:
+    """A piece of the content: what to render, where its lines start, how many there are."""
+
+    source: Any
+    start: int
+    count: int
+    skip: int  # header lines its rendering starts with, to drop
+
+
+class PieceLayout:
+    """The view's lines by piece: every piece's line count is known (the worker wrapped it
+    once to count), but its ``Text`` lines are kept only for the few pieces on screen lately
+    and rendered again when scrolled back to (a few ms a piece).
+
+    Keeping every wrapped line of a 20,000-paragraph diff meant ~400,000 objects for the
+    garbage collector to walk: full collections of up to 0.7 s on the UI thread.
+    """
+
+    def __init__(self, render: Callable[[Any], RenderedDiff] | None = None) -> None:
+        self.render = render
+        self.pieces: list[Piece] = []
+        self.starts: list[int] = []
+        self.anchors: list[int] = []  # line numbers where changes start
+        self.line_count = 0
+        self._cache: OrderedDict[int, list[Text]] = OrderedDict()
+
+    @classmethod
+    def of(cls, rendered: RenderedDiff) -> PieceLayout:
+        """A layout of lines rendered already (a message, a short text)."""
+        layout = cls()
+        layout.add(Measured.of(None, 0, rendered, keep=True))
+        return layout
+
+    def add(self, piece: Measured) -> None:
+        """Append a measured piece (its lines, if it brings them, are kept)."""
+        index = len(self.pieces)
+        self.pieces.append(Piece(piece.source, self.line_count, piece.count, piece.skip))
+        self.starts.append(self.line_count)
+        self.anchors.extend(a + self.line_count for a in piece.anchors)
+        self.line_count += piece.count
+        if piece.lines is not None:
+            self._remember(index, piece.lines)
+
+    def line(self, number: int) -> Text:
+        """Line ``number`` (rendering its piece again if it is not kept)."""
+        index = bisect_right(self.starts, number) - 1
+        piece = self.pieces[index]
+        lines = self._cache.get(index)
+        if lines is None:
+            assert self.render is not None
+            lines = dropped(self.render(piece.source), piece.skip).lines
+            self._remember(index, lines)
+        else:
+            self._cache.move_to_end(index)
+        offset = number - piece.start
+        return lines[offset] if offset < len(lines) else Text()
+
+    def all_lines(self) -> list[Text]:
+        """Every line (renders every piece: for tests and small content)."""
+        return [self.line(n) for n in range(self.line_count)]
+
+    def _remember(self, index: int, lines: list[Text]) -> None:
+        self._cache[index] = lines
+        while len(self._cache) > KEPT_PIECES and self.render is not None:
+            self._cache.popitem(last=False)

@@ -12,12 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from rich.text import Text
 from textual.message import Message
 
 from newsdiff_tui.model import Article, Version
 
 if TYPE_CHECKING:
+    from newsdiff_tui.tui.chunks import Measured
     from newsdiff_tui.tui.rows import ArticleRows
 
 
@@ -50,14 +50,13 @@ class StatsComputed(Message):
 
 @dataclass(eq=False)
 class DiffLinesRendered(Message):
-    """Wrapped lines of the diff view's content; more follow until ``done``.
+    """Pieces of the diff view's content, wrapped and measured; more follow until ``done``.
 
     ``token`` names the content and width they were rendered for; ``first`` starts it over.
     """
 
     token: int
-    lines: list[Text]
-    anchors: list[int]  # change starts, as line numbers within ``lines``
+    pieces: list[Measured]
     first: bool
     done: bool
 

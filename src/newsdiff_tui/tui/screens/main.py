@@ -3,8 +3,10 @@
 Handlers and key actions only decide and swap results in; anything that reads files, diffs,
 wraps long text or writes runs in a thread worker (``@work(thread=True, exclusive=True,
 exit_on_error=False)``, one group per kind of work), and comes back as a message from
-``tui.messages``. A newer request in a group cancels the older one, and a result for an article
-the cursor has left is dropped, so moving fast never waits for stale work.
+``tui.messages``. Every worker has a ``description``: without one Textual describes a worker
+by the ``repr`` of its arguments, on the UI thread (0.4 s for a 20,000-paragraph version).
+A newer request in a group cancels the older one, and a result for an article the cursor has
+left is dropped, so moving fast never waits for stale work.
 
 The reader's place is kept: a reload (after a refresh, or another process's ``fetch``) keeps
 the article and the version under the cursor and says "new version" in the status bar; Escape
@@ -301,7 +303,13 @@ class MainScreen(Screen[None]):
             f"last check failed: {problem} · {label}" if problem else label
         )
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="versions")
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="versions",
+        description="read an article's versions",
+    )
     def load_versions(self, article_id: str) -> None:
         """Read an article's versions (its whole file) off the UI thread."""
         worker = get_current_worker()
@@ -406,7 +414,13 @@ class MainScreen(Screen[None]):
         if pairs and self.shown_id is not None:
             self.compute_stats(self.shown_id, pairs)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="stats")
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="stats",
+        description="the timeline's change stats",
+    )
     def compute_stats(self, article_id: str, pairs: list[tuple[Version, Version]]) -> None:
         """The timeline's change stats, nearest the cursor first, posted in batches."""
         worker = get_current_worker()
@@ -444,7 +458,13 @@ class MainScreen(Screen[None]):
         self._index_running = True
         self.index_worker(poll, select)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="index")
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="index",
+        description="read the index",
+    )
     def index_worker(self, poll: bool, select: str | None) -> None:
         """Pick up index changes (``poll``: only if another process wrote) and build the
         list's rows from them, sorted and filtered, off the UI thread."""
@@ -633,7 +653,7 @@ class MainScreen(Screen[None]):
         if article is not None:
             self.open_worker(article.url)
 
-    @work(thread=True, exit_on_error=False, group="browser")
+    @work(thread=True, exit_on_error=False, group="browser", description="open a browser")
     def open_worker(self, url: str) -> None:
         """Start a browser (it can take a moment) off the UI thread."""
         if webbrowser.open(url):
@@ -648,7 +668,7 @@ class MainScreen(Screen[None]):
             return
         self.export_worker(article.id)
 
-    @work(thread=True, exit_on_error=False, group="export")
+    @work(thread=True, exit_on_error=False, group="export", description="export an article")
     def export_worker(self, article_id: str) -> None:
         """Write the article's Markdown history (it reads every version) off the UI thread."""
         from newsdiff_tui.export import export_article
@@ -685,7 +705,7 @@ class MainScreen(Screen[None]):
 
         self.app.push_screen(ConfirmDialog(question), done)
 
-    @work(thread=True, exit_on_error=False, group="delete")
+    @work(thread=True, exit_on_error=False, group="delete", description="delete an article")
     def delete_worker(self, article: Article) -> None:
         try:
             self.store.delete_article(article.id)
@@ -706,7 +726,7 @@ class MainScreen(Screen[None]):
 
         self.app.push_screen(AddUrlDialog(), done)
 
-    @work(thread=True, exit_on_error=False, group="add")
+    @work(thread=True, exit_on_error=False, group="add", description="track a URL")
     def add_worker(self, url: str) -> None:
         """Track ``url`` (one fsynced write) off the UI thread; its first check follows."""
         try:
@@ -743,7 +763,13 @@ class MainScreen(Screen[None]):
         self.say(f"Checking {count}{label}…")
         self.refresh_worker(self.refresh_job, RefreshRequest(article_ids, label))
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="refresh")
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="refresh",
+        description="check articles",
+    )
     def refresh_worker(self, job: Refresh, request: RefreshRequest) -> None:
         job.run(request)
 

@@ -1,10 +1,11 @@
-"""The diff viewer: a line-rendered view of pre-wrapped diff lines, inline or side by side.
+"""The diff viewer: a line-rendered view of wrapped diff lines, inline or side by side.
 
 Diffing two versions and wrapping the result run in a thread worker (``wrap_lines``): on an
-article of 20,000 paragraphs that is seconds of work, which must never hold a key. Lines come
-back in pieces (``DiffLinesRendered``), the first screen first; a new content, mode or width
-cancels the work in flight, and pieces of an old rendering are recognised by their token and
-dropped. Messages (the empty state, errors) are a few lines and are wrapped at once.
+article of 20,000 paragraphs that is seconds of work, which must never hold a key. The worker
+sends the content back in measured pieces (``DiffLinesRendered``), the first screen first; a
+new content, mode or width cancels the work in flight, and pieces of an old rendering are
+recognised by their token and dropped. The view keeps the lines of the pieces on screen only
+(``chunks.PieceLayout``). Messages (the empty state, errors) are wrapped at once.
 """
 
 from __future__ import annotations
@@ -24,7 +25,15 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from newsdiff_tui.diff import ArticleDiff
 from newsdiff_tui.model import ArticleText, Version
 from newsdiff_tui.tui import diffrender
-from newsdiff_tui.tui.chunks import bare_diff, bare_text, diff_pieces, render_pieces, text_pieces
+from newsdiff_tui.tui.chunks import (
+    Measured,
+    PieceLayout,
+    bare_diff,
+    bare_text,
+    diff_pieces,
+    render_pieces,
+    text_pieces,
+)
 from newsdiff_tui.tui.diffrender import DiffStyles, RenderedDiff
 from newsdiff_tui.tui.fmt import safe
 from newsdiff_tui.tui.keys import DIFF, move_binding, pane_bindings
@@ -79,7 +88,7 @@ class DiffView(LineView):
         self.content = DiffContent()
         self.split = False
         self.fold = False
-        self.rendered = RenderedDiff()
+        self.wrapped = PieceLayout()
         self.current_change: int | None = None
         self.rendering = False  # the worker has more lines to send
         self._pair_diff = pair_diff
@@ -87,6 +96,7 @@ class DiffView(LineView):
         self._built_width = -1
         self._token = 0
         self._place: Place | None = None  # where to scroll once the lines for it arrive
+        self._render: Callable[[Any], RenderedDiff] | None = None  # of the content in the works
 
     # ----- content ----------------------------------------------------------------------
     def show(self, content: DiffContent) -> None:
@@ -133,31 +143,37 @@ class DiffView(LineView):
         if width <= 0:
             return  # not laid out yet: the first resize renders it
         content = self.content
+        console = self.app.console
         if content.is_message:
             self.rendering = False
-            lines = diffrender.render_message(content.message, width, self.app.console)
-            self._take(lines.lines, lines.anchors, first=True)
+            self._take(PieceLayout.of(diffrender.render_message(content.message, width, console)))
             return
-        self.rendering = True
-        self.wrap_lines(self._token, content, width, self.split, self.fold, self.styles_for_diff())
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="diff-render")
-    def wrap_lines(
-        self,
-        token: int,
-        content: DiffContent,
-        width: int,
-        split: bool,
-        fold: bool,
-        styles: DiffStyles,
-    ) -> None:
-        """Diff (for a pair) and wrap the content in pieces, posting them as they are done."""
-        worker = get_current_worker()
-        console = self.app.console
+        styles = self.styles_for_diff()
         render: Callable[[Any], RenderedDiff]
         if content.single is not None:
             render = partial(diffrender.render_single, width=width, console=console, styles=styles)
-            pieces: list[Any] = text_pieces(content.single)
+        else:
+            render = _diff_renderer(width, console, styles, self.split, self.fold, content.labels)
+        self.rendering = True
+        self._render = render
+        self.wrap_lines(self._token, content, render, self.fold)
+
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="diff-render",
+        description="diff and wrap",
+    )
+    def wrap_lines(
+        self, token: int, content: DiffContent, render: Callable[[Any], RenderedDiff], fold: bool
+    ) -> None:
+        """Diff (for a pair) and wrap the content in pieces, posting their measures as they
+        are done; the first piece's lines go along (the first screen)."""
+        worker = get_current_worker()
+        pieces: list[Any]
+        if content.single is not None:
+            pieces = text_pieces(content.single)
             bare: Any = bare_text()
         else:
             d = content.diff
@@ -166,45 +182,40 @@ class DiffView(LineView):
                 d = self._pair_diff(*content.pair)
             if worker.is_cancelled:
                 return
-            render = _diff_renderer(width, console, styles, split, fold, content.labels)
             pieces = diff_pieces(d, fold=fold)
             bare = bare_diff(d)
-        lines: list[Text] = []
-        anchors: list[int] = []
+        batch: list[Measured] = []
         first = True
         posted = time.monotonic()
-        for piece in render_pieces(render, pieces, bare):
+        for piece, skip, out in render_pieces(render, pieces, bare):
             if worker.is_cancelled:
                 return
-            anchors.extend(a + len(lines) for a in piece.anchors)
-            lines.extend(piece.lines)
+            batch.append(Measured.of(piece, skip, out, keep=first and not batch))
             if first or time.monotonic() - posted >= POST_EVERY:
-                self.post_message(DiffLinesRendered(token, lines, anchors, first, done=False))
-                lines, anchors, first = [], [], False
+                self.post_message(DiffLinesRendered(token, batch, first, done=False))
+                batch, first = [], False
                 posted = time.monotonic()
         if not worker.is_cancelled:
-            self.post_message(DiffLinesRendered(token, lines, anchors, first, done=True))
+            self.post_message(DiffLinesRendered(token, batch, first, done=True))
 
     @on(DiffLinesRendered)
     def _lines_rendered(self, message: DiffLinesRendered) -> None:
         message.stop()
         if message.token != self._token:
-            return  # lines of a content, mode or width the view no longer shows
+            return  # pieces of a content, mode or width the view no longer shows
         if message.done:
             self.rendering = False
-        self._take(message.lines, message.anchors, first=message.first)
+        layout = PieceLayout(self._render) if message.first else self.wrapped
+        for piece in message.pieces:
+            layout.add(piece)
+        self._take(layout)
 
-    def _take(self, lines: list[Text], anchors: list[int], *, first: bool) -> None:
-        """Add rendered lines (replacing what was shown, for the first batch); then scroll to
-        the place asked for once its line is there."""
-        if first:
-            self.rendered = RenderedDiff(lines=list(lines), anchors=list(anchors))
-        else:
-            offset = len(self.rendered.lines)
-            self.rendered.anchors.extend(a + offset for a in anchors)
-            self.rendered.lines.extend(lines)
+    def _take(self, layout: PieceLayout) -> None:
+        """Show ``layout`` (new, or grown by pieces); then scroll to the place asked for once
+        its line is there."""
+        self.wrapped = layout
         self._generation += 1
-        self.set_row_count(len(self.rendered.lines))
+        self.set_row_count(layout.line_count)
         self._settle_place(final=not self.rendering)
 
     def _settle_place(self, *, final: bool) -> None:
@@ -216,11 +227,11 @@ class DiffView(LineView):
             self._place = None
             self.scroll_to(y=0, animate=False, immediate=True)
         elif kind == "line":
-            if value < len(self.rendered.lines) or final:
+            if value < self.wrapped.line_count or final:
                 self._place = None
                 self.scroll_to(y=value, animate=False, immediate=True)
         else:
-            anchors = self.rendered.anchors
+            anchors = self.wrapped.anchors
             if value < len(anchors):
                 self._place = None
                 self.current_change = value
@@ -258,12 +269,21 @@ class DiffView(LineView):
 
     # ----- changes ----------------------------------------------------------------------
     @property
+    def anchors(self) -> list[int]:
+        """Line numbers where the changes start (of the lines measured so far)."""
+        return self.wrapped.anchors
+
+    def text_lines(self) -> list[str]:
+        """Every line of the content as plain text (renders every piece: tests, small texts)."""
+        return [line.plain for line in self.wrapped.all_lines()]
+
+    @property
     def change_count(self) -> int:
-        return len(self.rendered.anchors)
+        return len(self.wrapped.anchors)
 
     def jump_change(self, direction: int) -> int | None:
         """Scroll to the next (1) or previous (-1) change; returns its index or None."""
-        anchors = self.rendered.anchors
+        anchors = self.wrapped.anchors
         if not anchors:
             return None
         if self.current_change is None:
@@ -294,8 +314,8 @@ class DiffView(LineView):
         return (self._generation, row, width)
 
     def render_row(self, row: int, width: int) -> Text:
-        line = self.rendered.lines[row].copy()
-        anchors = self.rendered.anchors
+        line = self.wrapped.line(row).copy()
+        anchors = self.wrapped.anchors
         if self.current_change is not None and anchors and row == anchors[self.current_change]:
             current = self.get_component_rich_style("diff-view--current")
             line = Text.assemble(("▶", current), line[1:])
