@@ -20,6 +20,7 @@ from newsdiff_tui.model import ArticleText
 from newsdiff_tui.store import Store
 from newsdiff_tui.tracker import CheckOptions
 from newsdiff_tui.tui.app import NewsdiffApp, make_app
+from newsdiff_tui.tui.pilot import settle as settled
 from newsdiff_tui.tui.screens.main import MainScreen
 from newsdiff_tui.tui.widgets.lineview import LineView
 from newsdiff_tui.urls import article_id_for
@@ -148,15 +149,11 @@ def tui(root: Path, **options: object) -> NewsdiffApp:
 
 async def settle(pilot: Pilot, *, ignore: tuple[str, ...] = ()) -> MainScreen:
     """Wait until the app has handled its messages and its workers (but those of the groups
-    in ``ignore``) have finished: the screen a user sees once it stops changing. Waits on the
-    workers themselves (and Textual's idle check), never on a fixed delay."""
+    in ``ignore``) have finished: the screen a user sees once it stops changing. Returns the
+    main screen (None on the broken-cache screen)."""
+    await settled(pilot, ignore=ignore)
     app = pilot.app
-    while True:
-        await pilot.pause()
-        busy = [w for w in app.workers if not w.is_finished and w.group not in ignore]
-        if not busy:
-            return next((s for s in app.screen_stack if isinstance(s, MainScreen)), None)  # type: ignore[return-value]
-        await app.workers.wait_for_complete(busy)
+    return next((s for s in app.screen_stack if isinstance(s, MainScreen)), None)  # type: ignore[return-value]
 
 
 async def wait_until(pilot: Pilot, condition: Callable[[], object], what: str = "") -> None:

@@ -114,6 +114,7 @@ class Config:
                 )
 
     def _where(self) -> str:
+        """How messages name the file."""
         return str(self.path) if self.path else "config"
 
 
@@ -149,12 +150,15 @@ Check = Callable[[Any], Any]  # returns the value to keep, or raises ValueError(
 
 
 def _boolean(value: Any) -> bool:
+    """A TOML boolean (``true``/``false``), nothing that merely looks like one."""
     if not isinstance(value, bool):
         raise ValueError(f"must be true or false, not {_shown(value)}")
     return value
 
 
 def _choice(*choices: str) -> Check:
+    """A check that the value is one of ``choices``."""
+
     def check(value: Any) -> str:
         if value not in choices:
             raise ValueError(f"must be one of {', '.join(choices)}, not {_shown(value)}")
@@ -164,6 +168,8 @@ def _choice(*choices: str) -> Check:
 
 
 def _integer(low: int, high: int) -> Check:
+    """A check that the value is a whole number in ``[low, high]``."""
+
     def check(value: Any) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise ValueError(f"must be a whole number, not {_shown(value)}")
@@ -175,6 +181,8 @@ def _integer(low: int, high: int) -> Check:
 
 
 def _seconds(low: float, high: float) -> Check:
+    """A check that the value is a number of seconds in ``[low, high]``."""
+
     def check(value: Any) -> float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ValueError(f"must be a number of seconds, not {_shown(value)}")

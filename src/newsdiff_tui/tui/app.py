@@ -88,6 +88,7 @@ class NewsdiffApp(App[int]):
         raise LookupError("the main screen is not shown (the cache could not be opened)")
 
     def on_mount(self) -> None:
+        """Apply the keymap, open the cache and show it (or why it cannot be opened)."""
         self.set_keymap(self.keymap_overrides)
         try:
             with long_lived_allocations():
@@ -152,6 +153,7 @@ class NewsdiffApp(App[int]):
         description="remember the view",
     )
     def save_view(self, path: Path, state: ViewState) -> None:
+        """Write the remembered view off the UI thread (it fsyncs)."""
         problem = save_view_state(path, state)
         if problem:
             self.call_from_thread(self.notify, problem, severity="warning", markup=False)

@@ -55,6 +55,7 @@ def diff_pieces(d: ArticleDiff, *, fold: bool, size: int = CHUNK) -> list[Articl
         return [d]
 
     def joined(a: ParagraphDiff, b: ParagraphDiff) -> bool:
+        """Two unchanged paragraphs in a row fold into one line: never cut between them."""
         return fold and a.op == "equal" and b.op == "equal"
 
     runs = _cut(d.paragraphs, size, joined)
@@ -81,6 +82,7 @@ def bare_diff(d: ArticleDiff) -> ArticleDiff:
 
 
 def bare_text() -> ArticleText:
+    """A text with no title or paragraph: what ``render_single`` writes around the body."""
     return ArticleText(title="")
 
 
@@ -124,6 +126,7 @@ class Measured:
 
     @classmethod
     def of(cls, source: Any, skip: int, rendered: RenderedDiff, *, keep: bool) -> Measured:
+        """The measures of a rendered piece, with its lines if ``keep``."""
         lines = rendered.lines if keep else None
         return cls(source, skip, len(rendered.lines), list(rendered.anchors), lines)
 
@@ -191,6 +194,7 @@ class PieceLayout:
         return [self.line(n) for n in range(self.line_count)]
 
     def _remember(self, index: int, lines: list[Text]) -> None:
+        """Keep a piece's lines, forgetting the piece seen longest ago past ``KEPT_PIECES``."""
         self._cache[index] = lines
         while len(self._cache) > KEPT_PIECES and self.render is not None:
             self._cache.popitem(last=False)

@@ -75,6 +75,7 @@ class DiffMemo:
             return self._done.get((old.text_hash, new.text_hash))
 
     def clear(self) -> None:
+        """Forget every diff (the benchmark measures each move's diff work this way)."""
         with self._lock:
             self._done.clear()
             self._weight = 0

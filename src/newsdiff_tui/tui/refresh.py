@@ -38,6 +38,7 @@ class RefreshRequest:
 
     @property
     def due_run(self) -> bool:
+        """Whether this runs the feeds and the due articles (``R``), as ``fetch`` does."""
         return self.article_ids is None
 
 
@@ -82,6 +83,7 @@ class Refresh:
                 loop.call_soon_threadsafe(task.cancel)
 
     async def _main(self, request: RefreshRequest) -> Any:
+        """The run on this thread's event loop; returns the tracker's CheckSummary."""
         from newsdiff_tui.tracker import check_articles, fetch_run
 
         with self._lock:
@@ -94,6 +96,7 @@ class Refresh:
         done = 0
 
         def on_event(event: CheckEvent) -> None:
+            """The tracker's progress, as messages to the screen."""
             nonlocal started, done
             label = self.label_for(event.article_id, event.url)
             if event.state == "checking":

@@ -68,7 +68,7 @@ from newsdiff_tui.tui.screens.dialogs import AddUrlDialog, ConfirmDialog
 from newsdiff_tui.tui.screens.help import HelpScreen
 from newsdiff_tui.tui.widgets.article_list import ArticleList
 from newsdiff_tui.tui.widgets.bars import AppHeader, StatusBar
-from newsdiff_tui.tui.widgets.diff_view import DiffContent, DiffView
+from newsdiff_tui.tui.widgets.diff_view import YIELD, DiffContent, DiffView
 from newsdiff_tui.tui.widgets.timeline import VersionTimeline, pair_stats_text
 
 if TYPE_CHECKING:
@@ -162,30 +162,37 @@ class MainScreen(Screen[None]):
 
     @property
     def articles(self) -> ArticleList:
+        """The article list."""
         return self.query_one("#articles", ArticleList)
 
     @property
     def timeline(self) -> VersionTimeline:
+        """The selected article's versions."""
         return self.query_one("#timeline", VersionTimeline)
 
     @property
     def diff_view(self) -> DiffView:
+        """The diff of the selected pair."""
         return self.query_one("#diff", DiffView)
 
     @property
     def header(self) -> AppHeader:
+        """The top line: counts, freshness, the last failure, the pair."""
         return self.query_one("#header", AppHeader)
 
     @property
     def status(self) -> StatusBar:
+        """The bottom line: messages and the view's settings."""
         return self.query_one("#status", StatusBar)
 
     @property
     def filter_box(self) -> Input:
+        """The filter's input (shown by /)."""
         return self.query_one("#filter", Input)
 
     @property
     def refreshing(self) -> bool:
+        """Whether a refresh runs now."""
         return self.refresh_job is not None
 
     def on_mount(self) -> None:
@@ -211,6 +218,7 @@ class MainScreen(Screen[None]):
 
     # ----- header and status ------------------------------------------------------------
     def _midnight(self) -> str:
+        """Today's midnight in the display time zone, as the index writes times (ISO UTC)."""
         now = self.clock()
         midnight = now.astimezone(self.tz).replace(hour=0, minute=0, second=0, microsecond=0)
         return to_iso(midnight) or ""
@@ -230,6 +238,7 @@ class MainScreen(Screen[None]):
             self.header.network = "never checked" if total else ""
 
     def update_view_status(self) -> None:
+        """The sort, filter and display modes on the right of the status bar."""
         parts = [f"sort: {SORT_LABELS[self.rows.sort]}"]
         if self.rows.filter:
             parts.append(f"filter “{self.rows.filter}”: {len(self.rows)} of {self.rows.total}")
@@ -410,6 +419,7 @@ class MainScreen(Screen[None]):
             self.diff_view.show(content)
 
     def start_stats(self) -> None:
+        """Compute the stats the timeline's rows still lack, in the stats worker."""
         pairs = self.timeline.neighbour_pairs()
         if pairs and self.shown_id is not None:
             self.compute_stats(self.shown_id, pairs)
@@ -430,6 +440,7 @@ class MainScreen(Screen[None]):
             if worker.is_cancelled:
                 return
             found[(old.number, new.number)] = pair_stats_text(self.diffs.get(old, new))
+            time.sleep(YIELD)  # let the UI thread take the GIL between diffs
             if time.monotonic() - posted >= POST_EVERY:
                 self.post_message(StatsComputed(article_id, found))
                 found, posted = {}, time.monotonic()
@@ -441,6 +452,7 @@ class MainScreen(Screen[None]):
             self.timeline.set_stats(message.stats)
 
     def selected_article(self) -> Article | None:
+        """The cursor's article from the index, or None."""
         if self.article_id is None:
             return None
         try:
@@ -707,6 +719,7 @@ class MainScreen(Screen[None]):
 
     @work(thread=True, exit_on_error=False, group="delete", description="delete an article")
     def delete_worker(self, article: Article) -> None:
+        """Remove an article and its file off the UI thread."""
         try:
             self.store.delete_article(article.id)
         except NewsdiffError as exc:
@@ -771,6 +784,7 @@ class MainScreen(Screen[None]):
         description="check articles",
     )
     def refresh_worker(self, job: Refresh, request: RefreshRequest) -> None:
+        """Run a refresh (see ``tui/refresh.py``) in a thread of its own."""
         job.run(request)
 
     def on_check_progress(self, message: CheckProgress) -> None:
