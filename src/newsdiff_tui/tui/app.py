@@ -16,7 +16,7 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from textual import work
+from textual import events, work
 from textual.app import App
 
 from newsdiff_tui.config import (
@@ -33,6 +33,7 @@ from newsdiff_tui.errors import NewsdiffError
 from newsdiff_tui.store import Store, default_root
 from newsdiff_tui.timeutil import utcnow
 from newsdiff_tui.tui import keys
+from newsdiff_tui.tui.activity import key_pressed
 from newsdiff_tui.tui.rows import long_lived_allocations
 from newsdiff_tui.tui.screens.error import CacheErrorScreen
 from newsdiff_tui.tui.screens.main import MainScreen
@@ -119,6 +120,12 @@ class NewsdiffApp(App[int]):
         if self.store is not None:
             with contextlib.suppress(NewsdiffError):
                 self.store.close()
+
+    async def on_event(self, event: events.Event) -> None:
+        """Every key passes here first: background work steps aside while it is answered."""
+        if isinstance(event, events.Key):
+            key_pressed()
+        await super().on_event(event)
 
     def action_quit(self) -> None:  # type: ignore[override]
         self.exit(return_code=EXIT_CACHE_ERROR if self.cache_error else 0)

@@ -39,6 +39,7 @@ from newsdiff_tui.schedule import describe_next_check
 from newsdiff_tui.store import Store, article_from_doc
 from newsdiff_tui.timeutil import from_iso, to_iso
 from newsdiff_tui.tui import keys
+from newsdiff_tui.tui.activity import step_aside
 from newsdiff_tui.tui.commands import NewsdiffCommands
 from newsdiff_tui.tui.diffmemo import DiffMemo
 from newsdiff_tui.tui.fmt import ago, clock_time, failure_text, safe
@@ -68,7 +69,7 @@ from newsdiff_tui.tui.screens.dialogs import AddUrlDialog, ConfirmDialog
 from newsdiff_tui.tui.screens.help import HelpScreen
 from newsdiff_tui.tui.widgets.article_list import ArticleList
 from newsdiff_tui.tui.widgets.bars import AppHeader, StatusBar
-from newsdiff_tui.tui.widgets.diff_view import YIELD, DiffContent, DiffView
+from newsdiff_tui.tui.widgets.diff_view import DiffContent, DiffView
 from newsdiff_tui.tui.widgets.timeline import VersionTimeline, pair_stats_text
 
 if TYPE_CHECKING:
@@ -440,7 +441,7 @@ class MainScreen(Screen[None]):
             if worker.is_cancelled:
                 return
             found[(old.number, new.number)] = pair_stats_text(self.diffs.get(old, new))
-            time.sleep(YIELD)  # let the UI thread take the GIL between diffs
+            step_aside()  # let the UI thread have the GIL, above all while it answers a key
             if time.monotonic() - posted >= POST_EVERY:
                 self.post_message(StatsComputed(article_id, found))
                 found, posted = {}, time.monotonic()

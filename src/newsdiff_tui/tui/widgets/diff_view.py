@@ -25,6 +25,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from newsdiff_tui.diff import ArticleDiff
 from newsdiff_tui.model import ArticleText, Version
 from newsdiff_tui.tui import diffrender
+from newsdiff_tui.tui.activity import step_aside
 from newsdiff_tui.tui.chunks import (
     Measured,
     PieceLayout,
@@ -41,10 +42,6 @@ from newsdiff_tui.tui.messages import DiffLinesRendered
 from newsdiff_tui.tui.widgets.lineview import LineView
 
 POST_EVERY = 0.1  # seconds between two batches of lines from the worker (the first goes at once)
-# A pause between pieces of a long rendering. A thread that never waits keeps the GIL for 5 ms
-# slices, and the UI's event loop gives it up on every turn: a key that takes the UI 20 turns
-# would wait 100 ms. 1 ms per piece of 25 paragraphs costs a long article ~4% more time.
-YIELD = 0.001
 Place = tuple[Literal["top", "change", "line"], int]
 
 
@@ -194,7 +191,7 @@ class DiffView(LineView):
         for piece, skip, out in render_pieces(render, pieces, bare):
             if worker.is_cancelled:
                 return
-            time.sleep(YIELD)  # let the UI thread take the GIL between pieces
+            step_aside()  # let the UI thread have the GIL, above all while it answers a key
             batch.append(Measured.of(piece, skip, out, keep=first and not batch))
             if first or time.monotonic() - posted >= POST_EVERY:
                 self.post_message(DiffLinesRendered(token, batch, first, done=False))
