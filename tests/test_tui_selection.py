@@ -130,7 +130,9 @@ async def test_the_last_failed_check_is_in_the_timeline_footer_and_the_header(
         store.record_check(
             ids["seed"],
             CheckState(
-                last_checked=NOW, last_error="HTTP 404 \x1b[31mNot Found\x1b[0m", failures=3
+                last_checked=NOW,
+                last_error="HTTP 404 \x1b[31mNot Found\x1b[0m [bold red]from the server[/]",
+                failures=3,
             ),
         )
     app = tui(root)
@@ -138,9 +140,10 @@ async def test_the_last_failed_check_is_in_the_timeline_footer_and_the_header(
         main = await settle(pilot)
         assert main.header.problem == ""  # the storm story is fine
         await press(pilot, "j")
-        footer = main.timeline.border_subtitle or ""
-        assert "HTTP 404 Not Found" in footer and "3 failures in a row" in footer
-        assert "HTTP 404 Not Found · 3 failures in a row" in main.header.problem
+        footer = main.timeline._border_subtitle.plain  # what the border shows
+        assert "HTTP 404 Not Found [bold red]from the server[/]" in footer  # literally
+        assert "3 failures in a row" in footer
+        assert "Not Found [bold red]from the server[/] · 3 failures in a row" in main.header.problem
         assert "\x1b" not in footer + main.header.problem
         assert screen_lines(main.articles)[1][1] == "!"
         await press(pilot, "k")

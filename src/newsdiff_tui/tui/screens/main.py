@@ -309,9 +309,9 @@ class MainScreen(Screen[None]):
         label = label if label.startswith("won't") else f"next check {label}"
         problem = failure_text(article.check.last_error, article.check.failures)
         self.header.problem = problem
-        self.timeline.border_subtitle = (
-            f"last check failed: {problem} · {label}" if problem else label
-        )
+        # A Text, so that Textual does not read the server's words as markup.
+        subtitle = f"last check failed: {problem} · {label}" if problem else label
+        self.timeline.border_subtitle = Text(subtitle)  # type: ignore[assignment]
 
     @work(
         thread=True,
@@ -437,11 +437,12 @@ class MainScreen(Screen[None]):
         worker = get_current_worker()
         found: dict[tuple[int, int], str] = {}
         posted = time.monotonic()
-        for old, new in pairs:
+        for n, (old, new) in enumerate(pairs, 1):
             if worker.is_cancelled:
                 return
             found[(old.number, new.number)] = pair_stats_text(self.diffs.get(old, new))
-            step_aside()  # let the UI thread have the GIL, above all while it answers a key
+            if n < len(pairs):
+                step_aside()  # let the UI thread have the GIL, above all while it answers a key
             if time.monotonic() - posted >= POST_EVERY:
                 self.post_message(StatsComputed(article_id, found))
                 found, posted = {}, time.monotonic()

@@ -188,15 +188,16 @@ class DiffView(LineView):
         batch: list[Measured] = []
         first = True
         posted = time.monotonic()
-        for piece, skip, out in render_pieces(render, pieces, bare):
+        for n, (piece, skip, out) in enumerate(render_pieces(render, pieces, bare), 1):
             if worker.is_cancelled:
                 return
-            step_aside()  # let the UI thread have the GIL, above all while it answers a key
             batch.append(Measured.of(piece, skip, out, keep=first and not batch))
             if first or time.monotonic() - posted >= POST_EVERY:
                 self.post_message(DiffLinesRendered(token, batch, first, done=False))
                 batch, first = [], False
                 posted = time.monotonic()
+            if n < len(pieces):
+                step_aside()  # let the UI thread have the GIL, above all while it answers a key
         if not worker.is_cancelled:
             self.post_message(DiffLinesRendered(token, batch, first, done=True))
 
