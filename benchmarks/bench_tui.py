@@ -250,7 +250,13 @@ async def key_delays(root: Path) -> dict[str, list[float]]:
     the Tab that moves there ("versions")."""
     app = make_app(root, clock=lambda: NOW, tz=UTC, watch_interval=None)
     frames: list[float] = []
-    app.post_display_hook = lambda: frames.append(time.perf_counter())  # type: ignore[method-assign]
+    shown = app.post_display_hook
+
+    def record_frame() -> None:
+        frames.append(time.perf_counter())
+        shown()
+
+    app.post_display_hook = record_frame  # type: ignore[method-assign]
     delays: list[float] = []
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()

@@ -33,7 +33,7 @@ from newsdiff_tui.errors import NewsdiffError
 from newsdiff_tui.store import Store, default_root
 from newsdiff_tui.timeutil import utcnow
 from newsdiff_tui.tui import keys
-from newsdiff_tui.tui.activity import key_pressed
+from newsdiff_tui.tui.activity import frame_shown, key_pressed
 from newsdiff_tui.tui.rows import long_lived_allocations
 from newsdiff_tui.tui.screens.error import CacheErrorScreen
 from newsdiff_tui.tui.screens.main import MainScreen
@@ -122,10 +122,14 @@ class NewsdiffApp(App[int]):
                 self.store.close()
 
     async def on_event(self, event: events.Event) -> None:
-        """Every key passes here first: background work steps aside while it is answered."""
+        """Every key passes here first: background work steps aside until it is answered."""
         if isinstance(event, events.Key):
             key_pressed()
         await super().on_event(event)
+
+    def post_display_hook(self) -> None:
+        """A frame was shown: background work may go on (see ``tui/activity.py``)."""
+        frame_shown()
 
     def action_quit(self) -> None:  # type: ignore[override]
         self.exit(return_code=EXIT_CACHE_ERROR if self.cache_error else 0)
