@@ -45,12 +45,14 @@ APP_NAME = "newsdiff-tui"
 CONFIG_NAME = "config.toml"
 STATE_NAME = "view.json"
 SORTS = ("changed", "first_seen", "title")
-# [fetch] setting -> FetchOptions field
+# [fetch] setting -> the FetchOptions field it sets (the first the fetcher has: ``per_host``
+# became ``per_site``). ``allow_private`` is not a field: whoever builds the options maps it
+# (the network guard's address policy).
 FETCH_OPTION_NAMES = {
-    "concurrency": "concurrency",
-    "per_site": "per_host",
-    "delay": "host_delay",
-    "allow_private": "allow_private",
+    "concurrency": ("concurrency",),
+    "per_site": ("per_site", "per_host"),
+    "delay": ("host_delay",),
+    "allow_private": (),
 }
 T = TypeVar("T")
 
@@ -84,14 +86,14 @@ class FetchSettings:
         return {k: v for k, v in asdict(self).items() if v is not None}
 
     def apply(self, options: T) -> T:
-        """``options`` (a ``fetch.FetchOptions``) with the settings the file gave; a setting
-        the fetcher does not know yet is left out."""
+        """``options`` (a ``fetch.FetchOptions``) with the concurrency, per-site limit and
+        delay the file gave (``allow_private`` is for the caller: see FETCH_OPTION_NAMES)."""
         known = {f.name for f in fields(options)}  # type: ignore[arg-type]
-        changes = {
-            FETCH_OPTION_NAMES[name]: value
-            for name, value in self.overrides().items()
-            if FETCH_OPTION_NAMES[name] in known
-        }
+        changes = {}
+        for name, value in self.overrides().items():
+            target = next((f for f in FETCH_OPTION_NAMES[name] if f in known), None)
+            if target is not None:
+                changes[target] = value
         return replace(options, **changes)  # type: ignore[type-var]
 
 
