@@ -14,9 +14,23 @@ reuse between runs. Then, headless (``App.run_test``), for each cache:
   Each move computes its diff: the app's memo of computed diffs is cleared first, or the
   10-article cache (whose cursor bounces between its ends) would only hit it.
 
-Each figure is the median of ``--rounds`` runs. The last line printed is JSON with
-first_frame_small_s, first_frame_large_s, first_frame_ratio, moves_small_s, moves_large_s and
-moves_ratio. Targets: first_frame_ratio <= 1.5, moves_ratio <= 1.3.
+Then the key delay, on a cache of 50 articles one of which is 20,000 paragraphs long (two
+versions, ~11 MB): keys are sent as the terminal driver sends them, at a fast reader's pace
+(one every ``KEY_GAP`` seconds, without waiting for the diffs), down the whole list and back,
+then back and forth between the big article's two versions (each a diff of 20,000 paragraphs to
+compute and wrap); for each key, the delay from sending it to the next frame after it was
+handled. The work for the big article runs in worker threads meanwhile, as it would for a user.
+
+Each figure is the median of ``--rounds`` runs. The key delay is taken per key (the same keys
+in every run): its median over the runs, then the largest of those, so that a key that blocks
+shows in every run while a moment the machine's other tenants took the CPU does not; the largest
+single delay seen is printed too. ``max_key_delay_s`` is over the keys that move over the 50
+articles; the keys on the big article's versions are reported apart
+(``max_key_delay_versions_s``): their first includes Textual rebuilding the footer after Tab.
+The last line printed is JSON with first_frame_small_s, first_frame_large_s, first_frame_ratio,
+moves_small_s, moves_large_s, moves_ratio, max_key_delay_s, max_key_delay_any_run_s and
+max_key_delay_versions_s. Targets: first_frame_ratio <= 1.5, moves_ratio <= 1.3,
+max_key_delay_s < 0.1.
 """
 
 from __future__ import annotations
@@ -46,6 +60,9 @@ from newsdiff_tui.tui.widgets.timeline import VersionTimeline
 from newsdiff_tui.urls import article_id_for, source_for
 
 SMALL, LARGE = 10, 20_000
+KEY_ARTICLES = 50  # articles in the key-delay cache, one of them BIG_PARAGRAPHS long
+BIG_PARAGRAPHS = 20_000
+KEY_GAP = 0.05  # seconds between two keys in the key-delay walk (a fast reader)
 _APP_STARTED = [0.0]  # wall-clock moments of the last run, for the launch figure
 _FRAME_AT = [0.0]
 VERSIONS = 5
@@ -80,8 +97,19 @@ def _texts(article: int) -> Iterator[ArticleText]:
         yield ArticleText(title=title, paragraphs=tuple(paragraphs))
 
 
-def build_cache(root: Path, count: int) -> None:
-    """A cache of ``count`` articles with five versions each (shards, then index rebuild)."""
+def _big_texts(article: int) -> Iterator[ArticleText]:
+    """Two versions of a 20,000-paragraph article: the second edits and adds a paragraph."""
+    paragraphs = [f"{_paragraph(article, n)} ({n})" for n in range(BIG_PARAGRAPHS)]
+    title = f"Story {article}: the whole record, paragraph by paragraph"
+    yield ArticleText(title=title, paragraphs=tuple(paragraphs))
+    paragraphs[BIG_PARAGRAPHS // 3] = paragraphs[BIG_PARAGRAPHS // 3].replace("said", "denied")
+    paragraphs.insert(BIG_PARAGRAPHS // 2, "A paragraph added in the middle of the record.")
+    yield ArticleText(title=title, paragraphs=tuple(paragraphs))
+
+
+def build_cache(root: Path, count: int, big: int | None = None) -> None:
+    """A cache of ``count`` articles with five versions each (shards, then index rebuild);
+    article number ``big``, if given, is the 20,000-paragraph one."""
     Store(root)
     start = NOW - timedelta(days=30)
     for i in range(count):
@@ -89,7 +117,7 @@ def build_cache(root: Path, count: int) -> None:
         article_id = article_id_for(url)
         first = start + timedelta(seconds=i * 100)
         versions: dict[str, Any] = {}
-        for v, text in enumerate(_texts(i)):
+        for v, text in enumerate(_big_texts(i) if i == big else _texts(i)):
             versions[str(v + 1)] = {
                 "number": v,
                 "title": text.title,
@@ -116,12 +144,12 @@ def build_cache(root: Path, count: int) -> None:
     assert report.repaired, report
 
 
-def ensure_cache(base: Path, count: int) -> Path:
-    root = base / f"cache-{count}"
+def ensure_cache(base: Path, count: int, big: int | None = None) -> Path:
+    root = base / (f"cache-{count}" if big is None else f"cache-{count}-big-{big}")
     if not (root / "index.json").exists():
         started = time.perf_counter()
         print(f"building a cache of {count} articles in {root} …", file=sys.stderr)
-        build_cache(root, count)
+        build_cache(root, count, big)
         print(f"  built in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     return root
 
@@ -154,12 +182,13 @@ class PaintProbe:
 
     def complete(self, app: NewsdiffApp) -> bool:
         """The list, the timeline and the diff of the current article are all on screen."""
-        view = app.diff_view
+        view = app.main.diff_view
         return (
             "list" in self.painted
             and "timeline" in self.painted
             and self.painted.get("diff") == view._generation
-            and view.content.diff is not None
+            and view.content.pair is not None
+            and not view.rendering
         )
 
 
@@ -187,7 +216,8 @@ async def run_once(root: Path, moves: int, span: int | None = None) -> tuple[flo
             first_frame = time.perf_counter() - started
             _FRAME_AT[0] = time.time()
             await pilot.pause()
-            assert app.focused is app.articles
+            main = app.main
+            assert app.focused is main.articles
             driver = app._driver
             assert driver is not None
             started, cpu = time.perf_counter(), time.process_time()
@@ -195,23 +225,80 @@ async def run_once(root: Path, moves: int, span: int | None = None) -> tuple[flo
             for _ in range(moves):
                 # With 10 articles the cursor bounces between the ends, so every move still
                 # selects another article and updates the timeline and the diff.
-                if not 0 <= position + direction < min(len(app.rows), span or len(app.rows)):
+                if not 0 <= position + direction < min(len(main.rows), span or len(main.rows)):
                     direction = -direction
                 position += direction
-                expected = app.rows.id_at(position)
+                expected = main.rows.id_at(position)
                 # With 10 articles the bounce revisits them, and the app's memo of computed
                 # diffs would spare the small cache the diff work the large one does on every
                 # move: start each move without it, so both measure the same work.
-                app._diffs.clear()
+                main.diffs.clear()
                 key = events.Key("down" if direction > 0 else "up", None)
                 key.set_sender(app)
                 driver.send_message(key)
                 await _until(
-                    lambda expected=expected: app.article_id == expected and probe.complete(app)
+                    lambda expected=expected: main.shown_id == expected and probe.complete(app)
                 )
             moves_s = time.perf_counter() - started
             moves_cpu = time.process_time() - cpu
     return first_frame, moves_s, moves_cpu
+
+
+async def key_delays(root: Path) -> dict[str, list[float]]:
+    """Seconds from each key to the next frame after it was handled (see the docstring): the
+    keys of the walk over the list ("list"), then those of the big article's versions, from
+    the Tab that moves there ("versions")."""
+    app = make_app(root, clock=lambda: NOW, tz=UTC, watch_interval=None)
+    frames: list[float] = []
+    shown = app.post_display_hook
+
+    def record_frame() -> None:
+        frames.append(time.perf_counter())
+        shown()
+
+    app.post_display_hook = record_frame  # type: ignore[method-assign]
+    delays: list[float] = []
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        main = app.main
+        await _until(lambda: main.shown_id is not None and not main.diff_view.rendering)
+        driver = app._driver
+        assert driver is not None
+
+        async def send(key_name: str, handled: Any) -> None:
+            """Send a key; wait until it was handled and a frame followed; keep the delay."""
+            key = events.Key(key_name, None)
+            key.set_sender(app)
+            sent = time.perf_counter()
+            driver.send_message(key)
+            await _until(handled)
+            seen = time.perf_counter()
+            await _until(lambda: frames and frames[-1] >= seen)
+            delays.append(next(t for t in frames if t >= seen) - sent)
+            await asyncio.sleep(KEY_GAP)
+
+        count = len(main.rows)
+        for target in [*range(1, count), *range(count - 2, -1, -1)]:
+            name = "down" if target > main.articles.cursor else "up"
+            await send(name, lambda target=target: main.articles.cursor == target)
+        big = next(i for i in range(count) if main.rows.doc(i).get("words", 0) > 100_000)
+        while main.articles.cursor != big:
+            position = main.articles.cursor
+            name = "down" if big > position else "up"
+            await send(name, lambda p=position: main.articles.cursor != p)
+        await _until(lambda: main.shown_id == main.rows.id_at(big))
+        walk = len(delays)
+        await send("tab", lambda: app.focused is main.timeline)
+        for name in ["up", "down"] * 5:
+            before = main.timeline.cursor
+            await send(name, lambda b=before: main.timeline.cursor != b)
+        await _until(lambda: not main.diff_view.rendering, timeout=120)
+    return {"list": delays[:walk], "versions": delays[walk:]}
+
+
+def delay_child(root: Path) -> None:
+    """The key-delay walk in this fresh process; prints the delays as JSON."""
+    print(json.dumps(asyncio.run(key_delays(root))))
 
 
 def child(root: Path, moves: int, launched: float) -> None:
@@ -231,15 +318,15 @@ def child(root: Path, moves: int, launched: float) -> None:
     )
 
 
-def spawn(root: Path, moves: int) -> dict[str, float]:
+def spawn(root: Path, moves: int, *, delays: bool = False) -> dict[str, Any]:
     """Run one measurement in a new interpreter, as a user launching the app would."""
     launched = time.time()
+    mode = ["--delay-child", str(root)] if delays else ["--child", str(root)]
     result = subprocess.run(
         [
             sys.executable,
             __file__,
-            "--child",
-            str(root),
+            *mode,
             "--moves",
             str(moves),
             "--launched",
@@ -260,21 +347,35 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3, help="runs per cache (median)")
     parser.add_argument("--moves", type=int, default=MOVES)
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--delay-child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--launched", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         child(args.child, args.moves, args.launched)
+        return 0
+    if args.delay_child:
+        delay_child(args.delay_child)
         return 0
 
     with tempfile.TemporaryDirectory(prefix="bench-tui-") as tmp:
         base = args.keep or Path(tmp)
         base.mkdir(parents=True, exist_ok=True)
         roots = {SMALL: ensure_cache(base, SMALL), LARGE: ensure_cache(base, LARGE)}
+        keyed = ensure_cache(base, KEY_ARTICLES, big=KEY_ARTICLES // 2)
         spawn(roots[SMALL], 5)  # warm the OS file cache and .pyc files; not measured
         runs: dict[int, list[dict[str, float]]] = {SMALL: [], LARGE: []}
+        delay_runs: list[dict[str, list[float]]] = []
         for _ in range(args.rounds):  # interleaved, so load from elsewhere hits both alike
             for count in (SMALL, LARGE):
                 runs[count].append(spawn(roots[count], args.moves))
+            delay_runs.append(spawn(keyed, 0, delays=True))
+
+    def per_key(phase: str) -> list[float]:
+        runs = (r[phase] for r in delay_runs)
+        return [statistics.median(keys) for keys in zip(*runs, strict=True)]
+
+    walk, versions = per_key("list"), per_key("versions")
+    any_run = max(max(r["list"]) for r in delay_runs)
 
     def med(count: int, key: str) -> float:
         return statistics.median(r[key] for r in runs[count])
@@ -289,6 +390,9 @@ def main(argv: list[str] | None = None) -> int:
         "moves_small_s": round(mv_small, 4),
         "moves_large_s": round(mv_large, 4),
         "moves_ratio": round(mv_large / mv_small, 3),
+        "max_key_delay_s": round(max(walk), 4),
+        "max_key_delay_any_run_s": round(any_run, 4),
+        "max_key_delay_versions_s": round(max(versions), 4),
     }
     print(f"TUI benchmark: median of {args.rounds} runs each, terminal {SIZE[0]}x{SIZE[1]}")
     print(f"{'':34}{SMALL:>10}{LARGE:>10}  ratio  target")
@@ -308,6 +412,21 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"{'  CPU per move':34}{cpu_small / args.moves * 1000:8.1f}ms"
         f"{cpu_large / args.moves * 1000:8.1f}ms  (frames are paced at 60/s)"
+    )
+    ordered = sorted(walk)
+    print(
+        f"{'key to next frame, 50 articles':34}  max {max(walk) * 1000:.0f} ms, "
+        f"95th percentile {ordered[int(len(ordered) * 0.95)] * 1000:.0f} ms, "
+        f"median {statistics.median(walk) * 1000:.0f} ms over {len(walk)} keys  (< 100 ms)"
+    )
+    slowest = max(range(len(walk)), key=walk.__getitem__)
+    print(
+        f"{'':34}  (median of {args.rounds} runs per key; slowest key #{slowest}; "
+        f"largest single delay in any run {any_run * 1000:.0f} ms)"
+    )
+    print(
+        f"{'  then the big article':34}  max {max(versions) * 1000:.0f} ms over "
+        f"{len(versions)} keys (Tab to the versions, then v0/v1 back and forth)"
     )
     print(
         "Launch is from starting the interpreter (imports included, as a user launches it);\n"

@@ -4,10 +4,11 @@ Run from the repository root:
 
     .venv/bin/python screenshots/make_screenshots.py
 
-Writes screenshots/main.svg, side-by-side.svg, help.svg and empty.svg. Each runs the real app
-headless (``App.run_test``) on a throwaway cache holding the bundled demo article plus two
-small made-up ones, with a fixed clock and UTC times, at 130x38 cells, so running it twice
-writes the same files.
+Writes screenshots/main.svg, narrow.svg (80x24, reading a diff), side-by-side.svg, help.svg
+and empty.svg. Each runs the real app headless (``App.run_test``) on a throwaway cache holding
+the bundled demo article plus two small made-up ones, with a fixed clock and UTC times, at
+130x38 cells (narrow: 80x24), and waits for the app's workers before each shot, so running it
+twice writes the same files.
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from newsdiff_tui.demo import seed_demo
 from newsdiff_tui.model import ArticleText
 from newsdiff_tui.store import Store
-from newsdiff_tui.tui.app import make_app, seed_demo
+from newsdiff_tui.tui.app import make_app
+from newsdiff_tui.tui.pilot import settle
 
 HERE = Path(__file__).resolve().parent
 NOW = datetime(2019, 11, 22, 12, 0, tzinfo=UTC)
@@ -53,13 +56,13 @@ def build(root: Path) -> None:
                 store.add_version(article.id, text, start + timedelta(minutes=40 * k))
 
 
-async def shoot(root: Path, name: str, keys: Sequence[str]) -> Path:
+async def shoot(root: Path, name: str, keys: Sequence[str], size: tuple[int, int] = SIZE) -> Path:
     app = make_app(root, clock=lambda: NOW, tz=UTC, watch_interval=None)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
         for key in keys:
             await pilot.press(key)
-        await pilot.pause()
+            await settle(pilot)  # the diff is computed and wrapped in workers
         path = HERE / f"{name}.svg"
         path.write_text(app.export_screenshot(title=f"newsdiff-tui — {name}"), encoding="utf-8")
     return path
@@ -71,6 +74,7 @@ async def main() -> int:
         build(root)
         shots = [
             await shoot(root, "main", ["j"]),
+            await shoot(root, "narrow", ["j", "tab", "tab"], size=(80, 24)),
             await shoot(root, "side-by-side", ["j", "tab", "s"]),
             await shoot(root, "help", ["question_mark"]),
             await shoot(Path(tmp) / "empty", "empty", []),

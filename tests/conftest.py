@@ -21,12 +21,15 @@ SEED_PATH = (
 def _isolated_home(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """No test may touch the user's real cache: NEWSDIFF_HOME points at a temp dir.
+    """No test may touch the user's real cache or settings: they point at temp dirs.
 
     The local test server is on 127.0.0.1, which the network guard refuses by default:
     ``NEWSDIFF_ALLOW_PRIVATE=1`` lets every test reach it (guard tests remove it).
     """
     monkeypatch.setenv("NEWSDIFF_HOME", str(tmp_path_factory.mktemp("home")))
+    # Nor the user's settings or remembered view (config.toml, view.json).
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("xdg-config")))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("xdg-state")))
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("NEWSDIFF_ALLOW_PRIVATE", "1")
 

@@ -265,9 +265,8 @@ def test_fetch_options_come_from_the_command_line() -> None:
     args = build_parser().parse_args(
         ["fetch", "--per-site", "10", "--concurrency", "10", "--delay", "0.5"]
     )
-    options = _fetch_options(args, FetchOptions(timeout=5.0))  # e.g. a config file's base
+    options = _fetch_options(args)
     assert (options.per_site, options.concurrency, options.host_delay) == (10, 10, 0.5)
-    assert options.timeout == 5.0
     with pytest.raises(SystemExit):
         build_parser().parse_args(["fetch", "--delay", "-1"])
 
@@ -422,3 +421,25 @@ def test_a_bad_opt_in_value_is_one_clear_line(
     code, _, err = run(capsys, "fetch")
     assert code == 2 and err.startswith("newsdiff-tui: NEWSDIFF_ALLOW_PRIVATE: 'intranet please'")
     assert len(err.splitlines()) == 1
+
+
+def test_fetch_takes_its_defaults_from_the_config_file(
+    capsys: pytest.CaptureFixture[str],
+    local_server: LocalServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """[fetch] allow_private in the config lets the guard through (the environment unset)."""
+    url = local_server.route("/a", Reply(body=news_page("A title", ["A paragraph. " * 30])))
+    assert run(capsys, "add", url)[0] == 0
+    monkeypatch.delenv("NEWSDIFF_ALLOW_PRIVATE")
+    code, out, _ = run(capsys, "fetch")
+    assert code == 0 and "refused: loopback address 127.0.0.1" in out
+    config = tmp_path / "settings.toml"
+    config.write_text("[fetch]\nallow_private = '127.0.0.0/8'\nper_site = 1\n")
+    code, out, _ = run(capsys, "fetch", "--all", "--config", str(config))  # after the command
+    assert code == 0 and "first version" in out
+    config.write_text("[fetch]\nper_site = 0\n")
+    code, _, err = run(capsys, "--config", str(config), "fetch")
+    assert code == 2 and "[fetch] per_site: must be between 1 and 64, not 0" in err
+    assert err.count("\n") == 1

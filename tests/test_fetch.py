@@ -165,7 +165,9 @@ async def test_per_site_sets_the_most_in_flight(local_server: LocalServer) -> No
 
 
 async def test_429_pauses_the_site_and_halves_its_concurrency(local_server: LocalServer) -> None:
-    page = Reply(body="<p>x</p>", delay=0.05)
+    # The pages answer slowly, so the client has read the (immediate) 429 long before the three
+    # requests sent beside it finish, however loaded the machine is.
+    page = Reply(body="<p>x</p>", delay=0.25)
     # /r0 and 3 others go first; the other 7 and /r0's retry come after the 429, as many as
     # the site's limit takes to grow back (GROW_AFTER answers), so all run at the halved limit.
     urls = [local_server.route(f"/r{i}", page) for i in range(1, GROW_AFTER + 3)]
@@ -185,7 +187,7 @@ async def test_429_pauses_the_site_and_halves_its_concurrency(local_server: Loca
     (slowdown,) = fetcher.slowdowns()
     assert slowdown.site == f"127.0.0.1:{local_server.port}"
     assert slowdown.signals == (("429", 1),) and slowdown.lowest == 2
-    assert 0.9 <= slowdown.waited <= 1.5
+    assert 0.9 <= slowdown.waited <= 3.0  # Retry-After: 1 (more only on a loaded machine)
     assert slowdown.line() == f"127.0.0.1:{local_server.port} slowed us: 429 x1, waited 1.0 s"
 
 

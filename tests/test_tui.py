@@ -18,11 +18,14 @@ from test_tui_support import (
     STORM_URL,
     build_newsroom,
     inject_control_sequences,
+    press,
     screen_lines,
     seeded_root,
+    settle,
     tui,
+    wait_until,
 )
-from textual.command import CommandPalette
+from textual.command import CommandList, CommandPalette
 from textual.widgets import Input
 
 from newsdiff_tui.store import Store
@@ -54,13 +57,13 @@ def record_notifications(app: NewsdiffApp) -> list[dict[str, Any]]:
 
 async def select(app: NewsdiffApp, pilot: Any, article_id: str) -> None:
     """Move the list cursor onto an article with the keyboard."""
-    await pilot.pause()
-    target = app.rows.index_of(article_id)
+    await settle(pilot)
+    target = app.main.rows.index_of(article_id)
     assert target is not None
-    while app.articles.cursor != target:
-        await pilot.press("down" if app.articles.cursor < target else "up")
-    await pilot.pause()
-    assert app.article_id == article_id
+    while app.main.articles.cursor != target:
+        await press(pilot, "down" if app.main.articles.cursor < target else "up")
+    await settle(pilot)
+    assert app.main.article_id == article_id
 
 
 # ----- the main screen -------------------------------------------------------------------
@@ -70,65 +73,64 @@ async def test_opens_on_latest_change_with_counts_and_pair(newsroom) -> None:
     root, ids = newsroom
     app = tui(root)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        assert app.focused is app.articles
-        assert app.article_id == ids["storm"]  # most recently changed first
-        assert app.header.summary == "3 articles · 2 changed today"
-        assert app.header.network == "not refreshed yet"
-        assert app.header.pair == "Diff v3 → v4"  # v2 is boring, hidden
-        assert app.diff_view.border_title == "Diff v3 → v4"
-        rows = screen_lines(app.articles)
-        assert rows[0].startswith("▶ bbc")
-        assert "Storm warning upgraded" in rows[0]  # 120 columns leave room for it
+        await settle(pilot)
+        assert app.focused is app.main.articles
+        assert app.main.article_id == ids["storm"]  # most recently changed first
+        assert app.main.header.summary == "3 articles · 2 changed today"
+        assert app.main.header.network == "never checked"  # nothing checked this cache yet
+        assert app.main.header.pair == "Diff v3 → v4"  # v2 is boring, hidden
+        assert app.main.diff_view.border_title == "Diff v3 → v4"
+        rows = screen_lines(app.main.articles)
+        assert rows[0].startswith("▶ Storm warning upgraded for the north ")  # all of it
 
 
 async def test_arrows_and_jk_move_and_update_timeline_and_diff(newsroom) -> None:
     root, ids = newsroom
     app = tui(root)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("j")
-        assert app.article_id == ids["seed"]
-        assert [v.number for v in app.timeline.shown] == [0, 1]
-        assert app.header.pair == "Diff v0 → v1"
-        await pilot.press("down")
-        assert app.article_id == ids["markup"]
-        await pilot.press("k", "up")
-        assert app.article_id == ids["storm"]
-        await pilot.press("end")
-        assert app.articles.cursor == 2
-        await pilot.press("home")
-        assert app.articles.cursor == 0
+        await press(pilot, "j")
+        assert app.main.article_id == ids["seed"]
+        assert [v.number for v in app.main.timeline.shown] == [0, 1]
+        assert app.main.header.pair == "Diff v0 → v1"
+        await press(pilot, "down")
+        assert app.main.article_id == ids["markup"]
+        await press(pilot, "k", "up")
+        assert app.main.article_id == ids["storm"]
+        await press(pilot, "end")
+        assert app.main.articles.cursor == 2
+        await press(pilot, "home")
+        assert app.main.articles.cursor == 0
 
 
 async def test_tab_and_enter_move_between_panes(newsroom) -> None:
     root, _ = newsroom
     app = tui(root)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("tab")
-        assert app.focused is app.timeline
-        await pilot.press("tab")
-        assert app.focused is app.diff_view
-        await pilot.press("shift+tab", "shift+tab")
-        assert app.focused is app.articles
-        await pilot.press("enter")
-        assert app.focused is app.timeline
-        await pilot.press("enter")
-        assert app.focused is app.diff_view
+        await press(pilot, "tab")
+        assert app.focused is app.main.timeline
+        await press(pilot, "tab")
+        assert app.focused is app.main.diff_view
+        await press(pilot, "shift+tab", "shift+tab")
+        assert app.focused is app.main.articles
+        await press(pilot, "enter")
+        assert app.focused is app.main.timeline
+        await press(pilot, "enter")
+        assert app.focused is app.main.diff_view
 
 
 async def test_footer_shows_the_keys_of_the_focused_pane(newsroom) -> None:
     root, _ = newsroom
     app = tui(root)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
 
         def shown() -> set[str]:
             return {b.binding.key for b in app.active_bindings.values() if b.binding.show}
 
         assert {"a", "slash", "d", "r", "q"} <= shown()
         assert "n" not in shown()
-        app.diff_view.focus()
-        await pilot.pause()
+        app.main.diff_view.focus()
+        await settle(pilot)
         assert {"n", "N", "f", "s", "e", "q"} <= shown()
         assert "a" not in shown()
 
@@ -139,10 +141,10 @@ async def test_every_command_has_a_binding_id_and_can_be_remapped(newsroom) -> N
     app = tui(root)
     async with app.run_test(size=SIZE) as pilot:
         app.set_keymap({"diff.split": "x"})
-        await pilot.press("x")
-        assert app.diff_view.split
-        await pilot.press("s")  # no longer bound
-        assert app.diff_view.split
+        await press(pilot, "x")
+        assert app.main.diff_view.split
+        await press(pilot, "s")  # no longer bound
+        assert app.main.diff_view.split
 
 
 # ----- the version timeline and the diff ---------------------------------------------------
@@ -153,9 +155,9 @@ async def test_v0_alone_shows_its_text(newsroom) -> None:
     app = tui(root)
     async with app.run_test(size=SIZE) as pilot:
         await select(app, pilot, ids["seed"])
-        await pilot.press("tab", "k")
-        assert app.header.pair == "Text v0 (first version)"
-        text = "\n".join(line.plain for line in app.diff_view.rendered.lines)
+        await press(pilot, "tab", "k")
+        assert app.main.header.pair == "Text v0 (first version)"
+        text = "\n".join(app.main.diff_view.text_lines())
         assert "[-" not in text and "{+" not in text
         assert "At Last Minute" in text
 
@@ -164,40 +166,40 @@ async def test_b_compares_any_two_versions(newsroom) -> None:
     root, _ = newsroom
     app = tui(root)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("tab", "home")  # v0
-        assert app.header.pair == "Text v0 (first version)"
-        await pilot.press("b")
-        assert app.timeline.base == 0
-        assert "◆ base" in screen_lines(app.timeline)[0]
-        await pilot.press("end")  # v4
-        assert app.header.pair == "Diff v0 → v4 (base)"
-        await pilot.press("k")  # v3
-        assert app.header.pair == "Diff v0 → v3 (base)"
+        await press(pilot, "tab", "home")  # v0
+        assert app.main.header.pair == "Text v0 (first version)"
+        await press(pilot, "b")
+        assert app.main.timeline.base == 0
+        assert "◆ base" in screen_lines(app.main.timeline)[0]
+        await press(pilot, "end")  # v4
+        assert app.main.header.pair == "Diff v0 → v4 (base)"
+        await press(pilot, "k")  # v3
+        assert app.main.header.pair == "Diff v0 → v3 (base)"
         # The stats of the timeline stay per neighbour, the diff is base → selected.
-        assert "Residents are told" in "\n".join(x.plain for x in app.diff_view.rendered.lines)
-        await pilot.press("b")  # v3 becomes the base instead
-        assert app.timeline.base == 3
-        await pilot.press("home")
-        assert app.header.pair == "Diff v3 → v0 (base)"
-        await pilot.press("escape")
-        assert app.timeline.base is None
-        assert app.header.pair == "Text v0 (first version)"
+        assert "Residents are told" in "\n".join(app.main.diff_view.text_lines())
+        await press(pilot, "b")  # v3 becomes the base instead
+        assert app.main.timeline.base == 3
+        await press(pilot, "home")
+        assert app.main.header.pair == "Diff v3 → v0 (base)"
+        await press(pilot, "escape")
+        assert app.main.timeline.base is None
+        assert app.main.header.pair == "Text v0 (first version)"
 
 
 async def test_h_shows_and_hides_boring_versions(newsroom) -> None:
     root, _ = newsroom
     app = tui(root)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        assert [v.number for v in app.timeline.shown] == [0, 1, 3, 4]
-        await pilot.press("h")
-        assert [v.number for v in app.timeline.shown] == [0, 1, 2, 3, 4]
-        lines = screen_lines(app.timeline)
+        await settle(pilot)
+        assert [v.number for v in app.main.timeline.shown] == [0, 1, 3, 4]
+        await press(pilot, "h")
+        assert [v.number for v in app.main.timeline.shown] == [0, 1, 2, 3, 4]
+        lines = screen_lines(app.main.timeline)
         assert "boring" in lines[2]
         assert "↺ back to v1" in lines[4]
         assert "v1" in lines[1] and "+25 min" in lines[1] and "words" in lines[1]
-        await pilot.press("h")
-        assert [v.number for v in app.timeline.shown] == [0, 1, 3, 4]
+        await press(pilot, "h")
+        assert [v.number for v in app.main.timeline.shown] == [0, 1, 3, 4]
 
 
 async def test_inline_diff_marks_changes_without_colour(newsroom) -> None:
@@ -205,7 +207,7 @@ async def test_inline_diff_marks_changes_without_colour(newsroom) -> None:
     app = tui(root)
     async with app.run_test(size=SIZE) as pilot:
         await select(app, pilot, ids["seed"])
-        text = "\n".join(screen_lines(app.diff_view))
+        text = "\n".join(screen_lines(app.main.diff_view))
         assert "[-South Korea-]{+Seoul+} took" in text  # no space invented between the two
         assert "~ " in text  # the gutter marks modified paragraphs
 
@@ -214,8 +216,8 @@ async def test_title_change_is_shown_on_top(newsroom) -> None:
     root, _ = newsroom
     app = tui(root)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("tab", "home", "down")  # v0 → v1 of the storm story
-        first = screen_lines(app.diff_view)[0]
+        await press(pilot, "tab", "home", "down")  # v0 → v1 of the storm story
+        first = screen_lines(app.main.diff_view)[0]
         # The inserted word keeps its own space inside the marks: without them, "warning for".
         assert "Title: Storm warning {+upgraded +}for the north" in first
 
@@ -224,18 +226,18 @@ async def test_s_switches_to_side_by_side_and_back(newsroom) -> None:
     root, _ = newsroom
     app = tui(root)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("s")
-        assert app.diff_view.split
-        lines = screen_lines(app.diff_view)
+        await press(pilot, "s")
+        assert app.main.diff_view.split
+        lines = screen_lines(app.main.diff_view)
         assert lines[0].startswith("  v3 · 22 Nov 11:15")
         assert "│ v4 · 22 Nov 11:40" in lines[0]
-        assert "side by side" in app.status.view
-        await pilot.press("s")
-        assert not app.diff_view.split
-        await pilot.press("j", "tab", "tab", "n", "n", "s")  # the view stays on the change
-        view = app.diff_view
+        assert "side by side" in app.main.status.view
+        await press(pilot, "s")
+        assert not app.main.diff_view.split
+        await press(pilot, "j", "tab", "tab", "n", "n", "s")  # the view stays on the change
+        view = app.main.diff_view
         assert view.split and view.current_change == 1
-        assert view.scroll_y == view.rendered.anchors[1] - 1
+        assert view.scroll_y == view.anchors[1] - 1
 
 
 async def test_n_and_N_jump_between_changes(newsroom) -> None:
@@ -243,17 +245,17 @@ async def test_n_and_N_jump_between_changes(newsroom) -> None:
     app = tui(root, tz=None)
     async with app.run_test(size=(100, 24)) as pilot:
         await select(app, pilot, ids["seed"])
-        await pilot.press("tab", "tab")
-        view = app.diff_view
+        await press(pilot, "tab", "tab")
+        view = app.main.diff_view
         assert view.change_count == 6
-        await pilot.press("n")
+        await press(pilot, "n")
         assert view.current_change == 0
-        await pilot.press("n", "n")
+        await press(pilot, "n", "n")
         assert view.current_change == 2
-        assert view.scroll_y == view.rendered.anchors[2] - 1
+        assert view.scroll_y == view.anchors[2] - 1
         assert screen_lines(view)[1].startswith("▶")
-        assert app.status.message == "Change 3 of 6"
-        await pilot.press("N")
+        assert app.main.status.message == "Change 3 of 6"
+        await press(pilot, "N")
         assert view.current_change == 1
 
 
@@ -262,13 +264,13 @@ async def test_f_folds_unchanged_paragraphs(newsroom) -> None:
     app = tui(root)
     async with app.run_test(size=SIZE) as pilot:
         await select(app, pilot, ids["seed"])
-        unfolded = len(app.diff_view.rendered.lines)
-        await pilot.press("f")
-        text = "\n".join(x.plain for x in app.diff_view.rendered.lines)
+        unfolded = app.main.diff_view.wrapped.line_count
+        await press(pilot, "f")
+        text = "\n".join(app.main.diff_view.text_lines())
         assert "unchanged paragraph" in text
-        assert len(app.diff_view.rendered.lines) < unfolded
-        await pilot.press("f")
-        assert len(app.diff_view.rendered.lines) == unfolded
+        assert app.main.diff_view.wrapped.line_count < unfolded
+        await press(pilot, "f")
+        assert app.main.diff_view.wrapped.line_count == unfolded
 
 
 # ----- the list: filter and sort -----------------------------------------------------------
@@ -278,40 +280,40 @@ async def test_slash_filters_as_you_type_by_title_source_or_url(newsroom) -> Non
     root, ids = newsroom
     app = tui(root)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("slash")
+        await press(pilot, "slash")
         assert isinstance(app.focused, Input)
-        await pilot.press(*"korea")
-        assert [app.rows.id_at(i) for i in range(len(app.rows))] == [ids["seed"]]
-        assert app.article_id == ids["seed"]
-        assert "1 of 3" in app.status.view
-        await pilot.press(*["backspace"] * 5, *"BBC")  # source, any case
-        assert len(app.rows) == 1 and app.article_id == ids["storm"]
-        await pilot.press(*["backspace"] * 3, *"evil.example")  # URL
-        assert len(app.rows) == 1 and app.article_id == ids["markup"]
-        await pilot.press("x")
-        assert len(app.rows) == 0
-        assert "No article matches" in screen_lines(app.diff_view)[0]
-        await pilot.press("enter")
-        assert app.focused is app.articles
-        await pilot.press("escape")
-        assert len(app.rows) == 3
-        assert not app.query_one("#filter").has_class("-active")
+        await press(pilot, *"korea")
+        assert [app.main.rows.id_at(i) for i in range(len(app.main.rows))] == [ids["seed"]]
+        assert app.main.article_id == ids["seed"]
+        assert "1 of 3" in app.main.status.view
+        await press(pilot, *["backspace"] * 5, *"BBC")  # source, any case
+        assert len(app.main.rows) == 1 and app.main.article_id == ids["storm"]
+        await press(pilot, *["backspace"] * 3, *"evil.example")  # URL
+        assert len(app.main.rows) == 1 and app.main.article_id == ids["markup"]
+        await press(pilot, "x")
+        assert len(app.main.rows) == 0
+        assert "No article matches" in screen_lines(app.main.diff_view)[0]
+        await press(pilot, "enter")
+        assert app.focused is app.main.articles
+        await press(pilot, "escape")
+        assert len(app.main.rows) == 3
+        assert not app.main.filter_box.has_class("-active")
 
 
 async def test_capital_o_cycles_the_sort(newsroom) -> None:
     root, ids = newsroom
     app = tui(root)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("O")
-        assert app.rows.sort == "first_seen"
-        assert app.rows.id_at(0) == ids["storm"]
-        await pilot.press("O")
-        assert app.rows.sort == "title"
-        titles = [app.rows.doc(i)["title"].casefold() for i in range(3)]
+        await press(pilot, "O")
+        assert app.main.rows.sort == "first_seen"
+        assert app.main.rows.id_at(0) == ids["storm"]
+        await press(pilot, "O")
+        assert app.main.rows.sort == "title"
+        titles = [app.main.rows.doc(i)["title"].casefold() for i in range(3)]
         assert titles == sorted(titles)
-        assert app.article_id == ids["storm"]  # the cursor stays on the same article
-        await pilot.press("O")
-        assert app.rows.sort == "changed"
+        assert app.main.article_id == ids["storm"]  # the cursor stays on the same article
+        await press(pilot, "O")
+        assert app.main.rows.sort == "changed"
 
 
 # ----- dialogs and commands ----------------------------------------------------------------
@@ -321,17 +323,17 @@ async def test_d_deletes_only_after_confirmation(newsroom) -> None:
     root, ids = newsroom
     app = tui(root)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("d")
+        await press(pilot, "d")
         assert isinstance(app.screen, ConfirmDialog)
-        await pilot.press("n")
-        assert len(app.rows) == 3
-        await pilot.press("d")
-        await pilot.press("y")
-        await pilot.pause()
-        assert len(app.rows) == 2
+        await press(pilot, "n")
+        assert len(app.main.rows) == 3
+        await press(pilot, "d")
+        await press(pilot, "y")
+        await settle(pilot)
+        assert len(app.main.rows) == 2
         assert ids["storm"] not in {a.id for a in Store(root).articles()}
-        assert app.header.summary.startswith("2 articles")
-        assert app.article_id == ids["seed"]
+        assert app.main.header.summary.startswith("2 articles")
+        assert app.main.article_id == ids["seed"]
 
 
 async def test_a_adds_a_url_through_a_validating_dialog(
@@ -341,21 +343,20 @@ async def test_a_adds_a_url_through_a_validating_dialog(
     url = local_server.route("/new", Reply(body=news_page("A new story", story(1))))
     app = tui(root)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("a")
+        await press(pilot, "a")
         assert isinstance(app.screen, AddUrlDialog)
-        await pilot.press(*"ftp://x", "enter")
+        await press(pilot, *"ftp://x", "enter")
         assert isinstance(app.screen, AddUrlDialog)  # refused, says why
         assert "http" in str(app.screen.query_one("#url-problem").render())
         app.screen.query_one(Input).value = url
-        await pilot.press("enter")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await press(pilot, "enter")
+        await settle(pilot)
         assert not isinstance(app.screen, AddUrlDialog)
-        added = Store(root).article(app.article_id or "")
+        added = Store(root).article(app.main.article_id or "")
         assert added.url == url
         assert added.version_count == 1
-        assert app.header.network == "online"
-        await pilot.press("a", "escape")
+        assert app.main.header.network == "online"
+        await press(pilot, "a", "escape")
         assert not isinstance(app.screen, AddUrlDialog)
 
 
@@ -365,7 +366,7 @@ async def test_o_opens_the_article_in_a_browser(newsroom, monkeypatch) -> None:
     monkeypatch.setattr("webbrowser.open", lambda url, *a, **k: opened.append(url) or True)
     app = tui(root)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("o")
+        await press(pilot, "o")
         assert opened == [STORM_URL]
 
 
@@ -375,19 +376,19 @@ async def test_e_exports_markdown_and_says_where(newsroom, tmp_path: Path) -> No
     app = tui(root, export_dir=out)
     notes = record_notifications(app)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("e")
+        await press(pilot, "e")
         files = list(out.glob("*.md"))
         assert len(files) == 1
         assert "Storm warning" in files[0].read_text(encoding="utf-8")
         assert any(str(files[0]) in n["message"] for n in notes)
-        assert str(files[0]) in app.status.message.plain  # type: ignore[union-attr]
+        assert str(files[0]) in app.main.status.message.plain  # type: ignore[union-attr]
 
 
 async def test_question_mark_lists_every_binding(newsroom) -> None:
     root, _ = newsroom
     app = tui(root)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("question_mark")
+        await press(pilot, "question_mark")
         assert isinstance(app.screen, HelpScreen)
         from newsdiff_tui.tui.screens.help import help_table
 
@@ -395,7 +396,7 @@ async def test_question_mark_lists_every_binding(newsroom) -> None:
         for command in keys.COMMANDS:
             assert keys.key_label(command) in cells
             assert command.help in cells
-        await pilot.press("escape")
+        await press(pilot, "escape")
         assert not isinstance(app.screen, HelpScreen)
 
 
@@ -403,13 +404,15 @@ async def test_ctrl_p_palette_runs_commands_by_name(newsroom) -> None:
     root, _ = newsroom
     app = tui(root)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("ctrl+p")
+        await press(pilot, "ctrl+p")
         assert isinstance(app.screen, CommandPalette)
-        await pilot.press(*"side by side")
-        await pilot.pause(0.3)  # the palette searches in a worker with a short debounce
-        await pilot.press("enter")
-        await pilot.pause()
-        assert app.diff_view.split
+        await press(pilot, *"side by side")
+        # The palette searches after a short debounce: wait for its first hit.
+        hits = app.screen.query_one(CommandList)
+        await wait_until(pilot, lambda: hits.option_count > 0, "palette hits")
+        await press(pilot, "enter")
+        await settle(pilot)
+        assert app.main.diff_view.split
 
 
 def test_palette_lists_every_command() -> None:
@@ -423,8 +426,8 @@ async def test_q_quits(newsroom) -> None:
     root, _ = newsroom
     app = tui(root)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("q")
-        await pilot.pause()
+        await press(pilot, "q")
+        await settle(pilot)
     assert app.return_code == 0
 
 
@@ -466,25 +469,24 @@ async def test_r_refreshes_the_selected_article_while_the_ui_stays_responsive(
     app = tui(root)
     async with app.run_test(size=SIZE) as pilot:
         await select(app, pilot, slow)
+        main = app.main
         await pilot.press("r")
-        await pilot.pause(0.2)
-        assert app.refreshing
-        assert "Checking 1/1" in app.status.message.plain  # type: ignore[union-attr]
-        assert "↻" in screen_lines(app.articles)[app.articles.cursor]
-        start = app.articles.cursor
-        await pilot.press(
-            "j" if start == 0 else "k"
-        )  # the UI answers while the request is in flight
-        assert app.articles.cursor != start and app.refreshing
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        assert not app.refreshing
+        await wait_until(pilot, lambda: "Checking 1/1" in str(main.status.message), "checking")
+        assert main.refreshing
+        assert "↻" in screen_lines(main.articles)[main.articles.cursor]
+        start = main.articles.cursor
+        await pilot.press("j" if start == 0 else "k")  # the UI answers while the request waits
+        await settle(pilot, ignore=("refresh",))
+        assert main.articles.cursor != start and main.refreshing
+        assert local_server.requests_for("/slow")  # the request was in flight meanwhile
+        await settle(pilot)
+        assert not app.main.refreshing
+        assert "Checked 1: 1 changed" in str(app.main.status.message)
         await select(app, pilot, slow)
         assert Store(root).article(slow).version_count == 1
-        assert "Checked 1: 1 changed" in str(app.status.message)
-        assert app.header.network == "online"
-        assert app.header.pair == "Text v0 (first version)"
-        assert "It was slow to arrive." in "\n".join(screen_lines(app.diff_view))
+        assert app.main.header.network == "online"
+        assert app.main.header.pair == "Text v0 (first version)"
+        assert "It was slow to arrive." in "\n".join(screen_lines(app.main.diff_view))
 
 
 async def test_a_failed_check_is_notified_marked_and_loses_nothing(
@@ -497,14 +499,13 @@ async def test_a_failed_check_is_notified_marked_and_loses_nothing(
     app = tui(root)
     notes = record_notifications(app)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("r")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await press(pilot, "r")
+        await settle(pilot)
         assert any(n.get("severity") == "error" and n.get("title") == "Check failed" for n in notes)
-        assert screen_lines(app.articles)[0][1] == "!"
-        assert "1 failed" in str(app.status.message)
-        assert app.header.network == "online"  # the server answered, with an error
-        assert "Kept paragraph." in "\n".join(screen_lines(app.diff_view))
+        assert screen_lines(app.main.articles)[0][1] == "!"
+        assert "1 failed" in str(app.main.status.message)
+        assert app.main.header.network == "online"  # the server answered, with an error
+        assert "Kept paragraph." in "\n".join(screen_lines(app.main.diff_view))
     assert Store(root).versions(broken) == before
     assert shard.exists()
     assert Store(root).article(broken).check.last_error
@@ -515,11 +516,10 @@ async def test_offline_refresh_says_offline(tmp_path: Path, unused_port: int) ->
     _track(root, f"http://127.0.0.1:{unused_port}/story", ["Offline text."])
     app = tui(root)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("r")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        assert app.header.network == "offline"
-        assert screen_lines(app.articles)[0][1] == "!"
+        await press(pilot, "r")
+        await settle(pilot)
+        assert app.main.header.network == "offline"
+        assert screen_lines(app.main.articles)[0][1] == "!"
 
 
 async def test_capital_r_checks_every_due_article(
@@ -531,14 +531,13 @@ async def test_capital_r_checks_every_due_article(
         _track(root, local_server.route(f"/s{n}", Reply(body=body)))
     app = tui(root)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("R")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        assert "Checked 3: 3 changed" in str(app.status.message)
+        await press(pilot, "R")
+        await settle(pilot)
+        assert "Checked 3: 3 changed" in str(app.main.status.message)
         assert all(a.version_count == 1 for a in Store(root).articles())
         assert len(local_server.requests) == 3
-        await pilot.press("R")  # nothing is due right after a check
-        await pilot.pause()
+        await press(pilot, "R")  # nothing is due right after a check
+        await settle(pilot)
         assert len(local_server.requests) == 3
 
 
@@ -548,7 +547,7 @@ async def test_capital_r_checks_every_due_article(
 def _styles(app: NewsdiffApp) -> list[Style]:
     """Every style on screen in the three panes."""
     styles = []
-    for view in (app.articles, app.timeline, app.diff_view):
+    for view in (app.main.articles, app.main.timeline, app.main.diff_view):
         for y in range(view.scrollable_content_region.height):
             styles.extend(seg.style for seg in view.render_line(y) if seg.style)
     return styles
@@ -559,16 +558,16 @@ async def test_markup_and_control_sequences_are_shown_literally(newsroom) -> Non
     inject_control_sequences(root, ids["markup"])
     app = tui(root)
     async with app.run_test(size=(160, 36)) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         baseline = {(s.color, s.bgcolor, s.bold, s.reverse, s.blink) for s in _styles(app)}
         await select(app, pilot, ids["markup"])
-        row = screen_lines(app.articles)[app.articles.cursor]
+        row = screen_lines(app.main.articles)[app.main.articles.cursor]
         assert "[bold red]Pwned[/] headline [link=https://e" in row
-        diff_text = "\n".join(screen_lines(app.diff_view))
+        diff_text = "\n".join(screen_lines(app.main.diff_view))
         assert MARKUP_TITLE in diff_text
         assert "[reverse]inverted[/reverse]" in diff_text
         assert "red and link after." in diff_text  # control sequences stripped, text kept
-        for view in (app.articles, app.timeline, app.diff_view):
+        for view in (app.main.articles, app.main.timeline, app.main.diff_view):
             for y in range(view.scrollable_content_region.height):
                 for seg in view.render_line(y):
                     assert "\x1b" not in seg.text and "\x07" not in seg.text
@@ -588,12 +587,12 @@ async def test_a_corrupt_cache_shows_an_error_and_is_left_untouched(tmp_path: Pa
     before = {p: p.read_bytes() for p in root.rglob("*") if p.is_file()}
     app = tui(root)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         assert isinstance(app.screen, CacheErrorScreen)
         message = str(app.screen.query_one("#error-message").render())
         assert str(index) in message
-        await pilot.press("q")
-        await pilot.pause()
+        await press(pilot, "q")
+        await settle(pilot)
     assert app.return_code == 2
     after = {p: p.read_bytes() for p in root.rglob("*") if p.is_file()}
     assert after == before
@@ -605,7 +604,7 @@ async def test_a_newer_schema_is_refused_with_a_clear_message(tmp_path: Path) ->
     (root / "meta.json").write_text(json.dumps({"schema": 99}))
     app = tui(root)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         assert isinstance(app.screen, CacheErrorScreen)
         assert "upgrade newsdiff-tui" in str(app.screen.query_one("#error-message").render())
 
@@ -613,21 +612,28 @@ async def test_a_newer_schema_is_refused_with_a_clear_message(tmp_path: Path) ->
 async def test_an_empty_cache_explains_how_to_add_the_first_article(tmp_path: Path) -> None:
     app = tui(tmp_path / "empty")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        text = "\n".join(screen_lines(app.diff_view))
+        await settle(pilot)
+        text = "\n".join(screen_lines(app.main.diff_view))
         assert "No articles yet." in text
         assert "Press a to add an article by its URL" in text
         assert "newsdiff-tui add URL" in text
-        assert app.header.summary == "0 articles · 0 changed today"
+        assert app.main.header.summary == "0 articles · 0 changed today"
         for key in ("r", "d", "o", "e", "b", "n", "s", "h", "f", "j"):
-            await pilot.press(key)  # nothing to act on: nothing breaks
+            await press(pilot, key)  # nothing to act on: nothing breaks
         assert app.return_code is None
 
 
 # ----- launching -----------------------------------------------------------------------------
 
 
-def test_demo_runs_on_a_temporary_copy_of_the_seed(monkeypatch, tmp_path: Path) -> None:
+@pytest.fixture
+def user_dirs(monkeypatch, tmp_path: Path) -> None:
+    """The platform's config and state dirs in the test's temp dir (never the user's)."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))
+
+
+def test_demo_runs_on_a_temporary_copy_of_the_seed(monkeypatch, tmp_path: Path, user_dirs) -> None:
     seen: dict[str, Any] = {}
 
     def fake_run(self: NewsdiffApp) -> None:
@@ -648,7 +654,7 @@ def test_demo_runs_on_a_temporary_copy_of_the_seed(monkeypatch, tmp_path: Path) 
     assert not (home / "index.json").exists()
 
 
-def test_without_demo_the_app_opens_the_users_cache(monkeypatch, tmp_path: Path) -> None:
+def test_without_demo_the_app_opens_the_users_cache(monkeypatch, tmp_path: Path, user_dirs) -> None:
     seen: dict[str, Any] = {}
     monkeypatch.setattr(NewsdiffApp, "run", lambda self: seen.update(root=self.store_root))
     run_app(db=str(tmp_path / "mine"), demo=False)
@@ -660,6 +666,6 @@ def test_without_demo_the_app_opens_the_users_cache(monkeypatch, tmp_path: Path)
 async def test_demo_seed_main_screen(tmp_path: Path) -> None:
     app = tui(seeded_root(tmp_path))
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        assert app.header.pair == "Diff v0 → v1"
-        assert "+32 min" in screen_lines(app.timeline)[1]
+        await settle(pilot)
+        assert app.main.header.pair == "Diff v0 → v1"
+        assert "+32 min" in screen_lines(app.main.timeline)[1]

@@ -8,8 +8,11 @@ damaged cache): that shard is written by hand and the index rebuilt with ``docto
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from textual.pilot import Pilot
 
 from newsdiff_tui.fetch import FetchOptions
 from newsdiff_tui.history import load_history
@@ -17,10 +20,13 @@ from newsdiff_tui.model import ArticleText
 from newsdiff_tui.store import Store
 from newsdiff_tui.tracker import CheckOptions
 from newsdiff_tui.tui.app import NewsdiffApp, make_app
+from newsdiff_tui.tui.pilot import settle as settled
+from newsdiff_tui.tui.screens.main import MainScreen
 from newsdiff_tui.tui.widgets.lineview import LineView
 from newsdiff_tui.urls import article_id_for
 
 NOW = datetime(2019, 11, 22, 12, 0, tzinfo=UTC)
+WAIT_TURNS = 2000  # pilot.pause() rounds before wait_until gives up
 SIZE = (120, 36)
 SEED = (
     Path(__file__).resolve().parents[1] / "src" / "newsdiff_tui" / "data" / "gsomia-versions.json"
@@ -132,12 +138,41 @@ def seeded_root(tmp_path: Path) -> Path:
 
 
 def tui(root: Path, **options: object) -> NewsdiffApp:
-    """The app as the tests run it: fixed clock, UTC display, no cache polling."""
+    """The app as the tests run it: fixed clock, UTC display, no cache polling, default
+    settings, nothing remembered between runs."""
     options.setdefault("clock", lambda: NOW)
     options.setdefault("tz", UTC)
     options.setdefault("watch_interval", None)
     options.setdefault("check_options", FAST)
     return make_app(root, **options)
+
+
+async def settle(pilot: Pilot, *, ignore: tuple[str, ...] = ()) -> MainScreen:
+    """Wait until the app has handled its messages and its workers (but those of the groups
+    in ``ignore``) have finished: the screen a user sees once it stops changing. Returns the
+    main screen (None on the broken-cache screen)."""
+    await settled(pilot, ignore=ignore)
+    app = pilot.app
+    return next((s for s in app.screen_stack if isinstance(s, MainScreen)), None)  # type: ignore[return-value]
+
+
+async def wait_until(pilot: Pilot, condition: Callable[[], object], what: str = "") -> None:
+    """Let the app run (message by message, as ``pilot.pause`` does) until ``condition``
+    holds: for states a worker reaches mid-way, such as a refresh in flight."""
+    for _ in range(WAIT_TURNS):
+        if condition():
+            return
+        await pilot.pause()
+    raise AssertionError(f"the app never reached: {what or condition}")
+
+
+async def press(pilot: Pilot, *keys: str) -> MainScreen:
+    """Press keys one by one as a user would, letting the app settle after each."""
+    main = None
+    for key in keys:
+        await pilot.press(key)
+        main = await settle(pilot)
+    return main
 
 
 def screen_lines(view: LineView) -> list[str]:

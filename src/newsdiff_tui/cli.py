@@ -88,7 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def add_global_options(parser: argparse.ArgumentParser, *, after_command: bool = False) -> None:
-    """The options every command understands (``--db``), before the command or after it.
+    """The options every command understands (``--db``, ``--config``), before the command or
+    after it.
 
     After a command they default to ``SUPPRESS``, so that leaving them out there keeps the
     value given before the command; given in both places, the later one wins.
@@ -101,6 +102,14 @@ def add_global_options(parser: argparse.ArgumentParser, *, after_command: bool =
             type=_directory,
             default=default,
             help="cache directory (default: $NEWSDIFF_HOME, else the user data dir)",
+        )
+    if "--config" not in parser._option_string_actions:
+        parser.add_argument(
+            "--config",
+            metavar="FILE",
+            default=default,
+            help="settings file (TOML: keys, view, fetch defaults; default: "
+            "config.toml in the platform's user config dir)",
         )
 
 
@@ -137,7 +146,7 @@ def run_tui(args: argparse.Namespace) -> int:
     """Launch the terminal app (imported here so headless commands never load Textual)."""
     from newsdiff_tui.tui.app import run_app
 
-    return run_app(db=args.db, demo=args.demo)
+    return run_app(db=args.db, demo=args.demo, config=args.config)
 
 
 # Export options and their defaults: given without --export they would be silently ignored.

@@ -12,6 +12,7 @@ from dataclasses import asdict
 from typing import TextIO
 
 from newsdiff_tui.commands.common import EXIT_USAGE, open_store, positive_int, warn
+from newsdiff_tui.config import load_config
 from newsdiff_tui.difftext import stats_compact
 from newsdiff_tui.errors import NewsdiffError
 from newsdiff_tui.feeds import FeedProbe, add_feed, load_feeds, probe_feed, remove_feed
@@ -230,18 +231,20 @@ def _event_line(event: CheckEvent) -> str:
     return f"{event.state:<9} {event.article_id}  {version:<4} {name}  {what}".rstrip()
 
 
-def _fetch_options(args: argparse.Namespace, base: FetchOptions | None = None) -> FetchOptions:
-    """``base`` (the defaults, or a config file's settings) with the command line's on top."""
+def _fetch_options(args: argparse.Namespace) -> FetchOptions:
+    """The fetch settings: the defaults, then the config file's ``[fetch]``, then the command
+    line's on top."""
+    base = load_config(getattr(args, "config", None)).fetch.apply(FetchOptions())
     changes = {
         name: value
         for name, value in (
-            ("concurrency", args.concurrency),
-            ("per_site", args.per_site),
-            ("host_delay", args.delay),
+            ("concurrency", getattr(args, "concurrency", None)),
+            ("per_site", getattr(args, "per_site", None)),
+            ("host_delay", getattr(args, "delay", None)),
         )
         if value is not None
     }
-    return dataclasses.replace(base or FetchOptions(), **changes)
+    return dataclasses.replace(base, **changes)
 
 
 def run_fetch(args: argparse.Namespace) -> int:
@@ -283,7 +286,11 @@ def run_feed_add(args: argparse.Namespace) -> int:
     with open_store(args) as store:
         followed = {feed.url for feed in load_feeds(store)}
         fresh = [url for url in dict.fromkeys(urls) if url not in followed]
-        probes = [] if args.no_check or not fresh else asyncio.run(_probe_all(fresh))
+        if args.no_check or not fresh:
+            probes = []
+        else:  # read once, quickly, with the config's address policy (an intranet feed)
+            options = dataclasses.replace(_fetch_options(args), retries=1, timeout=15.0)
+            probes = asyncio.run(_probe_all(fresh, options))
         refused = [p for p in probes if p.problem is not None]
         for probe in refused:
             warn(f"{_line(probe.url)}: {_line(probe.problem)}")
@@ -303,8 +310,8 @@ def run_feed_add(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _probe_all(urls: list[str]) -> list[FeedProbe]:
-    return list(await asyncio.gather(*(probe_feed(url) for url in urls)))
+async def _probe_all(urls: list[str], options: FetchOptions) -> list[FeedProbe]:
+    return list(await asyncio.gather(*(probe_feed(url, options=options) for url in urls)))
 
 
 def run_feed_list(args: argparse.Namespace) -> int:

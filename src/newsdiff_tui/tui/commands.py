@@ -17,11 +17,13 @@ EXTRA: tuple[Command, ...] = (
 )
 
 
-def palette_entries() -> list[tuple[str, str, str]]:
-    """(title, action, help) of every palette entry, keys shown in the help text."""
+def palette_entries(keymap: dict[str, str] | None = None) -> list[tuple[str, str, str]]:
+    """(title, action, help) of every palette entry; the help text gives the key (as
+    ``keymap`` remaps it) and the binding id."""
     entries = []
     for command in COMMANDS:
-        entries.append((command.help, command.action, f"key: {key_label(command)}"))
+        key = key_label(command, keymap)
+        entries.append((command.help, command.action, f"key: {key} · id: {command.id}"))
     for command in EXTRA:
         entries.append((command.help, command.action, ""))
     return entries
@@ -31,15 +33,21 @@ class NewsdiffCommands(Provider):
     """Lists the app's commands; running one runs the same action as its key."""
 
     async def _run(self, action: str) -> None:
-        await self.app.run_action(action)
+        """Run a command's action on the screen the palette was opened from."""
+        await self.screen.run_action(action)
+
+    def _entries(self) -> list[tuple[str, str, str]]:
+        return palette_entries(getattr(self.app, "keymap_overrides", None))
 
     async def discover(self) -> Hits:
-        for title, action, help_text in palette_entries():
+        """Every command, before anything is typed."""
+        for title, action, help_text in self._entries():
             yield DiscoveryHit(title, partial(self._run, action), help=help_text)
 
     async def search(self, query: str) -> Hits:
+        """The commands whose description matches what is typed."""
         matcher = self.matcher(query)
-        for title, action, help_text in palette_entries():
+        for title, action, help_text in self._entries():
             score = matcher.match(title)
             if score > 0:
                 yield Hit(

@@ -48,6 +48,8 @@ def list_when(moment: datetime | None, now: datetime, tz: tzinfo | None) -> str:
     if moment is None:
         return "never"
     seconds = (now - moment).total_seconds()
+    if 0 <= seconds < 60:
+        return "just now"
     if 0 <= seconds < 3600:
         return f"{int(seconds // 60)}m ago"
     if 0 <= seconds < 86400:
@@ -56,3 +58,21 @@ def list_when(moment: datetime | None, now: datetime, tz: tzinfo | None) -> str:
     if shown.year == local(now, tz).year:
         return shown.strftime("%d %b")
     return shown.strftime("%b %Y")
+
+
+def ago(moment: datetime, now: datetime) -> str:
+    """How long ago, for the header: ``just now``, ``12 min ago``, ``3 h ago``, ``2 d ago``."""
+    seconds = (now - moment).total_seconds()
+    if seconds < 60:
+        return "just now"
+    return f"{short_gap(seconds)} ago"
+
+
+def failure_text(error: str | None, failures: int) -> str:
+    """An article's last failed check for one line: ``HTTP 404 · 3 failures in a row``."""
+    if not error:
+        return ""
+    text = safe(error).replace("\n", " ")
+    if failures > 1:
+        text += f" · {failures} failures in a row"
+    return text

@@ -1,9 +1,10 @@
 """Every key the app answers to, in one table: bindings, the footer, help and the palette use it.
 
-Each command has a binding id (``pane.name``) so users can remap it with a Textual keymap, as
-posting does. A command that belongs to a pane is bound twice with the same id: on the app,
-hidden, so it works from anywhere, and on the pane, shown, so the footer lists the keys that
-matter where the focus is.
+Each command has a binding id (``pane.name``) so users can remap it in the config file's
+``[keys]`` table (a Textual keymap, as posting does). A command is bound on the main screen,
+hidden, so it works from any pane, and again (same id) on the panes where it matters, shown,
+so the footer lists the keys that matter where the focus is. Quit and Help come first in every
+pane, so a narrow footer still shows them.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ class Command:
 
     id: str
     key: str
-    action: str  # an action on the app, without the "app." prefix
+    action: str  # an action on the main screen, without a namespace prefix
     description: str  # short, for the footer
     help: str  # one line, for the help screen and the command palette
     panes: tuple[str, ...] = ()  # panes whose footer shows it; () means shown everywhere
@@ -29,10 +30,13 @@ class Command:
 ARTICLES = "articles"
 VERSIONS = "versions"
 DIFF = "diff"
+EVERY_PANE = (ARTICLES, VERSIONS, DIFF)
 
 COMMANDS: tuple[Command, ...] = (
-    Command("app.quit", "q", "quit", "Quit", "Quit newsdiff-tui"),
-    Command("app.help", "question_mark", "help", "Help", "Show every key", key_display="?"),
+    Command("app.quit", "q", "quit", "Quit", "Quit newsdiff-tui", EVERY_PANE),
+    Command(
+        "app.help", "question_mark", "help", "Help", "Show every key", EVERY_PANE, key_display="?"
+    ),
     Command(
         "articles.refresh",
         "r",
@@ -120,43 +124,76 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "diff.fold", "f", "toggle_fold", "Fold", "Fold or unfold unchanged paragraphs", (DIFF,)
     ),
+    Command(
+        "view.maximize",
+        "z",
+        "toggle_maximize",
+        "Zoom",
+        "Give the focused pane the whole screen, or give it back (Esc too)",
+        EVERY_PANE,
+    ),
 )
 
-# Movement inside panes; listed in help, not in the palette.
-MOVEMENT: tuple[tuple[str, str], ...] = (
-    ("↑ ↓  j k", "Move the cursor (scroll the diff)"),
-    ("PgUp PgDn  Home End", "Move a page, or to the top or bottom"),
+
+@dataclass(frozen=True)
+class Move:
+    """A movement key inside a pane (remappable by id, listed in help, not in the palette)."""
+
+    id: str
+    key: str
+    help: str
+    key_display: str | None = None
+
+
+MOVES: tuple[Move, ...] = (
+    Move("cursor.up", "up,k", "Move up (scroll the diff)", "↑ k"),
+    Move("cursor.down", "down,j", "Move down (scroll the diff)", "↓ j"),
+    Move("cursor.page_up", "pageup", "Move a page up", "PgUp"),
+    Move("cursor.page_down", "pagedown", "Move a page down (Space in the diff)", "PgDn"),
+    Move("cursor.top", "home", "Go to the top (the first version)", "Home"),
+    Move("cursor.bottom", "end", "Go to the bottom (the latest version)", "End"),
+    Move("cursor.open", "enter", "Open: articles → versions → diff", "Enter"),
+)
+
+# Keys that are not bindings of ours (Textual's own): listed in help only.
+OTHER_KEYS: tuple[tuple[str, str], ...] = (
     ("Tab  Shift+Tab", "Next or previous pane"),
-    ("Enter", "Open: articles → versions → diff"),
-    ("Escape", "Clear the filter or the base version"),
+    ("Escape", "Clear the filter or the base version; give a zoomed pane back"),
     ("Ctrl+P", "Command palette: every command by name"),
 )
 
 
-def app_bindings() -> list[Binding]:
-    """Every command bound on the app; pane commands hidden (the panes show them)."""
+def move_binding(move_id: str, action: str, *, key: str | None = None) -> Binding:
+    """A pane's hidden movement binding, with the id users remap it by."""
+    move = next(m for m in MOVES if m.id == move_id)
+    return Binding(key or move.key, action, move.help, show=False, id=move.id)
+
+
+def screen_bindings() -> list[Binding]:
+    """Every command bound on the main screen, hidden: the panes show theirs in the footer."""
     return [
-        Binding(
-            c.key,
-            c.action,
-            c.description,
-            show=not c.panes,
-            key_display=c.key_display,
-            id=c.id,
-        )
+        Binding(c.key, c.action, c.description, show=False, key_display=c.key_display, id=c.id)
         for c in COMMANDS
     ]
 
 
 def pane_bindings(pane: str) -> list[Binding]:
-    """The commands a pane shows in the footer, bound to the app's actions."""
+    """The commands a pane shows in the footer, bound to the main screen's actions."""
     return [
-        Binding(c.key, f"app.{c.action}", c.description, key_display=c.key_display, id=c.id)
+        Binding(c.key, f"screen.{c.action}", c.description, key_display=c.key_display, id=c.id)
         for c in COMMANDS
         if pane in c.panes
     ]
 
 
-def key_label(command: Command) -> str:
-    """How a command's key is written in help: ``?`` rather than ``question_mark``."""
+def binding_ids() -> set[str]:
+    """Every id a config file's ``[keys]`` table may remap."""
+    return {c.id for c in COMMANDS} | {m.id for m in MOVES}
+
+
+def key_label(command: Command | Move, keymap: dict[str, str] | None = None) -> str:
+    """How a command's key is written in help: ``?`` rather than ``question_mark``; a remapped
+    key as the keymap gives it."""
+    if keymap and command.id in keymap:
+        return " ".join(keymap[command.id].split(","))
     return command.key_display or command.key

@@ -3,36 +3,66 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import ClassVar
 
+from rich.style import Style
 from rich.text import Text
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.events import Click
 from textual.message import Message
 from textual.strip import Strip
 
 from newsdiff_tui.tui.fmt import list_when, safe
-from newsdiff_tui.tui.keys import ARTICLES, pane_bindings
+from newsdiff_tui.tui.keys import ARTICLES, move_binding, pane_bindings
 from newsdiff_tui.tui.rows import ArticleRows
 from newsdiff_tui.tui.widgets.lineview import LineView
 
 # Per-article marks while a refresh runs (and after it, until the next reload).
 MARKS = {"checking": "↻", "changed": "*", "unchanged": " ", "failed": "!", "skipped": " "}
-SOURCE_WIDTH = 9
+
+
+@dataclass(frozen=True)
+class Columns:
+    """How wide each column of a row is at one width; 0 drops the column."""
+
+    source: int
+    when: int
+    count: int
+
+    @classmethod
+    def for_width(cls, width: int) -> Columns:
+        """The title gets what is left: columns go, least useful first, as the pane narrows."""
+        if width >= 90:
+            return cls(source=12, when=8, count=4)
+        if width >= 64:
+            return cls(source=9, when=8, count=4)
+        if width >= 52:
+            return cls(source=7, when=8, count=0)
+        if width >= 36:
+            return cls(source=0, when=8, count=0)
+        return cls(source=0, when=0, count=0)
+
+
+def _cell(text: str, width: int, style: Style | str = "") -> Text:
+    """``text`` in exactly ``width`` cells, ending in ``…`` when cut."""
+    cell = Text(text, style=style, no_wrap=True)
+    cell.truncate(width, overflow="ellipsis", pad=True)
+    return cell
 
 
 class ArticleList(LineView):
     """Articles with source, title, version count and last change; a cursor selects one."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up,k", "cursor(-1)", "Up", show=False),
-        Binding("down,j", "cursor(1)", "Down", show=False),
-        Binding("pageup", "page(-1)", "Page up", show=False),
-        Binding("pagedown", "page(1)", "Page down", show=False),
-        Binding("home", "jump(0)", "Top", show=False),
-        Binding("end", "jump(-1)", "Bottom", show=False),
-        Binding("enter", "open", "Open", show=False),
+        move_binding("cursor.up", "cursor(-1)"),
+        move_binding("cursor.down", "cursor(1)"),
+        move_binding("cursor.page_up", "page(-1)"),
+        move_binding("cursor.page_down", "page(1)"),
+        move_binding("cursor.top", "jump(0)"),
+        move_binding("cursor.bottom", "jump(-1)"),
+        move_binding("cursor.open", "open"),
         *pane_bindings(ARTICLES),
     ]
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -87,6 +117,11 @@ class ArticleList(LineView):
         self.move_to(
             index if index is not None else min(self.cursor, len(self.rows) - 1), force=True
         )
+
+    def set_rows(self, rows: ArticleRows, keep_id: str | None) -> None:
+        """Show another set of rows (a reloaded index), the cursor staying on ``keep_id``."""
+        self.rows = rows
+        self.reload(keep_id=keep_id)
 
     def set_mark(self, article_id: str, mark: str) -> None:
         """Show a refresh state next to an article."""
@@ -151,32 +186,32 @@ class ArticleList(LineView):
         if mark is None and article.check.last_error:
             mark = "failed"
         flag = MARKS.get(mark or "", " ")
-        when = list_when(article.last_changed or article.first_seen, self._now(), self._tz)
-        tail = f" {when:>8}"
-        count = f" {article.version_count:>3}"
-        title_width = max(width - 2 - (SOURCE_WIDTH + 1) - len(tail) - len(count), 4)
-        title = Text(safe(article.title) or safe(article.url), no_wrap=True)
-        title.truncate(title_width, overflow="ellipsis", pad=True)
-        source = Text(
-            safe(article.source)[:SOURCE_WIDTH].ljust(SOURCE_WIDTH) + " ",
-            style("article-list--source"),
-        )
-        flag_style = None
+        flag_style: Style | str = ""
         if flag == "!":
             flag_style = style("article-list--failed")
         elif flag in ("*", "↻"):
             flag_style = style("article-list--changed")
-        line = Text.assemble(
-            ("▶" if row == self.cursor else " "),
-            (flag, flag_style) if flag_style else flag,
-            source,
-            title,
-            (tail, style("article-list--dim")),
-            count,
-            no_wrap=True,
-        )
+        columns = Columns.for_width(width)
+        line = Text.assemble("▶" if row == self.cursor else " ", (flag, flag_style), no_wrap=True)
+        if columns.source:
+            line.append_text(
+                _cell(safe(article.source), columns.source, style("article-list--source"))
+            )
+            line.append(" ")
+        tail = Text(no_wrap=True)
+        if columns.when:
+            if article.version_count:
+                when = list_when(article.last_changed or article.first_seen, self._now(), self._tz)
+            else:
+                when = "no text"  # tracked, never fetched successfully: no age to show
+            tail.append(f" {when:>{columns.when - 1}}", style("article-list--dim"))
+        if columns.count:
+            tail.append(f" {article.version_count:>{columns.count - 1}}")
+        title_width = max(width - line.cell_len - tail.cell_len, 1)
+        line.append_text(_cell(safe(article.title) or safe(article.url), title_width))
+        line.append_text(tail)
         if row == self.cursor:
             cursor = "article-list--cursor" if self.has_focus else "article-list--cursor-blurred"
-            line.truncate(width, pad=True)
+            line.truncate(width, overflow="ellipsis", pad=True)
             line.stylize(style(cursor))
         return line

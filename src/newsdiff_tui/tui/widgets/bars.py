@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
@@ -17,17 +19,32 @@ def _two_sided(left: Text, right: Text, width: int) -> Text:
 
 
 class AppHeader(Widget):
-    """``newsdiff-tui — 42 articles · 7 changed today · online`` and the pair on display."""
+    """``newsdiff-tui — 42 articles · 7 changed today · online`` on the left; on the right the
+    selected article's last failed check, if any, and the pair on display."""
 
-    DEFAULT_CSS = "AppHeader { height: 1; }"
+    DEFAULT_CSS = """
+    AppHeader { height: 1; }
+    AppHeader > .app-header--problem { color: $error; text-style: bold; }
+    """
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"app-header--problem"}
 
     summary: reactive[str] = reactive("")
-    network: reactive[str] = reactive("not refreshed yet")
+    network: reactive[str] = reactive("")
+    problem: reactive[str] = reactive("")  # safe text already (see fmt.failure_text)
     pair: reactive[str] = reactive("")
 
     def render(self) -> Text:
-        left = Text.assemble(("newsdiff-tui", "bold"), " — ", self.summary, " · ", self.network)
-        return _two_sided(left, Text(self.pair, "bold"), self.size.width)
+        left = Text.assemble(("newsdiff-tui", "bold"), " — ", self.summary)
+        if self.network:
+            left.append(f" · {self.network}")
+        right = Text()
+        if self.problem:
+            right.append(f"! {self.problem}", self.get_component_rich_style("app-header--problem"))
+            right.truncate(max(self.size.width // 2, 10), overflow="ellipsis")
+            if self.pair:
+                right.append("  ")
+        right.append(self.pair, "bold")
+        return _two_sided(left, right, self.size.width)
 
 
 class StatusBar(Widget):

@@ -1,42 +1,76 @@
-"""The diff viewer: a line-rendered view of pre-wrapped diff lines, inline or side by side."""
+"""The diff viewer: a line-rendered view of wrapped diff lines, inline or side by side.
+
+Diffing two versions and wrapping the result run in a thread worker (``wrap_lines``): on an
+article of 20,000 paragraphs that is seconds of work, which must never hold a key. The worker
+sends the content back in measured pieces (``DiffLinesRendered``), the first screen first; a
+new content, mode or width cancels the work in flight, and pieces of an old rendering are
+recognised by their token and dropped. The view keeps the lines of the pieces on screen only
+(``chunks.PieceLayout``). Messages (the empty state, errors) are wrapped at once.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable
+import time
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
-from typing import ClassVar
+from functools import partial
+from typing import Any, ClassVar, Literal
 
+from rich.console import Console
 from rich.text import Text
-from textual.binding import Binding, BindingType
+from textual import on, work
+from textual.binding import BindingType
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from newsdiff_tui.diff import ArticleDiff
-from newsdiff_tui.model import ArticleText
+from newsdiff_tui.model import ArticleText, Version
 from newsdiff_tui.tui import diffrender
+from newsdiff_tui.tui.activity import step_aside
+from newsdiff_tui.tui.chunks import (
+    Measured,
+    PieceLayout,
+    bare_diff,
+    bare_text,
+    diff_pieces,
+    render_pieces,
+    text_pieces,
+)
 from newsdiff_tui.tui.diffrender import DiffStyles, RenderedDiff
-from newsdiff_tui.tui.keys import DIFF, pane_bindings
+from newsdiff_tui.tui.fmt import safe
+from newsdiff_tui.tui.keys import DIFF, move_binding, pane_bindings
+from newsdiff_tui.tui.messages import DiffLinesRendered
 from newsdiff_tui.tui.widgets.lineview import LineView
+
+POST_EVERY = 0.1  # seconds between two batches of lines from the worker (the first goes at once)
+Place = tuple[Literal["top", "change", "line"], int]
 
 
 @dataclass(frozen=True)
 class DiffContent:
-    """What the view shows: a diff, one version's text, or a message."""
+    """What the view shows: a pair of versions (diffed by the worker), a diff already
+    computed, one version's text, or a message."""
 
+    pair: tuple[Version, Version] | None = None
     diff: ArticleDiff | None = None
     single: ArticleText | None = None
     message: tuple[str | Text, ...] = ()
     labels: tuple[str, str] = ("old", "new")
 
+    @property
+    def is_message(self) -> bool:
+        return self.pair is None and self.diff is None and self.single is None
+
 
 class DiffView(LineView):
-    """Wraps its content once per width or mode change; each frame renders visible lines only."""
+    """Shows its content wrapped to its width; each frame renders visible lines only."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up,k", "scroll_lines(-1)", "Up", show=False),
-        Binding("down,j", "scroll_lines(1)", "Down", show=False),
-        Binding("pageup", "scroll_page(-1)", "Page up", show=False),
-        Binding("pagedown,space", "scroll_page(1)", "Page down", show=False),
-        Binding("home", "scroll_lines(-1000000)", "Top", show=False),
-        Binding("end", "scroll_lines(1000000)", "Bottom", show=False),
+        move_binding("cursor.up", "scroll_lines(-1)"),
+        move_binding("cursor.down", "scroll_lines(1)"),
+        move_binding("cursor.page_up", "scroll_page(-1)"),
+        move_binding("cursor.page_down", "scroll_page(1)", key="pagedown,space"),
+        move_binding("cursor.top", "scroll_lines(-1000000)"),
+        move_binding("cursor.bottom", "scroll_lines(1000000)"),
         *pane_bindings(DIFF),
     ]
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -48,23 +82,29 @@ class DiffView(LineView):
         "diff-view--current",
     }
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(
+        self, *, pair_diff: Callable[[Version, Version], ArticleDiff], id: str | None = None
+    ) -> None:
         super().__init__(id=id)
         self.content = DiffContent()
         self.split = False
         self.fold = False
-        self.rendered = RenderedDiff()
+        self.wrapped = PieceLayout()
         self.current_change: int | None = None
+        self.rendering = False  # the worker has more lines to send
+        self._pair_diff = pair_diff
         self._generation = 0
         self._built_width = -1
+        self._token = 0
+        self._place: Place | None = None  # where to scroll once the lines for it arrive
+        self._render: Callable[[Any], RenderedDiff] | None = None  # of the content in the works
 
     # ----- content ----------------------------------------------------------------------
     def show(self, content: DiffContent) -> None:
         """Display new content from its top."""
         self.content = content
         self.current_change = None
-        self.rebuild()
-        self.scroll_to(y=0, animate=False, immediate=True)
+        self.rebuild(("top", 0))
 
     def show_message(self, lines: Iterable[str | Text]) -> None:
         self.show(DiffContent(message=tuple(lines)))
@@ -83,13 +123,7 @@ class DiffView(LineView):
         Line numbers differ between modes, but changes come in the same order in all of them.
         """
         current = self.current_change
-        self.rebuild()
-        anchors = self.rendered.anchors
-        if current is not None and current < len(anchors):
-            self.scroll_to(y=max(anchors[current] - 1, 0), animate=False, immediate=True)
-        else:
-            self.current_change = None
-            self.scroll_to(y=0, animate=False, immediate=True)
+        self.rebuild(("change", current) if current is not None else ("top", 0))
 
     def styles_for_diff(self) -> DiffStyles:
         style = self.get_component_rich_style
@@ -101,45 +135,158 @@ class DiffView(LineView):
             gutter=style("diff-view--gutter"),
         )
 
-    def rebuild(self) -> None:
-        """Wrap the content at the current width (cheap: one article's text)."""
+    def rebuild(self, place: Place | None = None) -> None:
+        """Wrap the content at the current width: a message at once, the rest in the worker."""
+        self._token += 1
         width = self.row_width
         self._built_width = width
+        self._place = place
         if width <= 0:
-            self.rendered = RenderedDiff()
-        else:
-            self.rendered = self._render(width)
-        self._generation += 1
-        self.set_row_count(len(self.rendered.lines))
-
-    def _render(self, width: int) -> RenderedDiff:
-        console = self.app.console
+            return  # not laid out yet: the first resize renders it
         content = self.content
-        if content.diff is not None:
-            styles = self.styles_for_diff()
-            if self.split:
-                return diffrender.render_side_by_side(
-                    content.diff, width, console, styles, labels=content.labels, fold=self.fold
-                )
-            return diffrender.render_inline(content.diff, width, console, styles, fold=self.fold)
+        console = self.app.console
+        if content.is_message:
+            self.rendering = False
+            self._take(PieceLayout.of(diffrender.render_message(content.message, width, console)))
+            return
+        styles = self.styles_for_diff()
+        render: Callable[[Any], RenderedDiff]
         if content.single is not None:
-            return diffrender.render_single(content.single, width, console, self.styles_for_diff())
-        return diffrender.render_message(content.message, width, console)
+            render = partial(diffrender.render_single, width=width, console=console, styles=styles)
+        else:
+            render = _diff_renderer(width, console, styles, self.split, self.fold, content.labels)
+        self.rendering = True
+        self._render = render
+        self.wrap_lines(self._token, content, render, self.fold)
+
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="diff-render",
+        description="diff and wrap",
+    )
+    def wrap_lines(
+        self, token: int, content: DiffContent, render: Callable[[Any], RenderedDiff], fold: bool
+    ) -> None:
+        """Diff (for a pair) and wrap the content in pieces, posting their measures as they
+        are done; the first piece's lines go along (the first screen)."""
+        worker = get_current_worker()
+        pieces: list[Any]
+        if content.single is not None:
+            pieces = text_pieces(content.single)
+            bare: Any = bare_text()
+        else:
+            d = content.diff
+            if d is None:
+                assert content.pair is not None
+                d = self._pair_diff(*content.pair)
+            if worker.is_cancelled:
+                return
+            pieces = diff_pieces(d, fold=fold)
+            bare = bare_diff(d)
+        batch: list[Measured] = []
+        first = True
+        posted = time.monotonic()
+        for n, (piece, skip, out) in enumerate(render_pieces(render, pieces, bare), 1):
+            if worker.is_cancelled:
+                return
+            batch.append(Measured.of(piece, skip, out, keep=first and not batch))
+            if first or time.monotonic() - posted >= POST_EVERY:
+                self.post_message(DiffLinesRendered(token, batch, first, done=False))
+                batch, first = [], False
+                posted = time.monotonic()
+            if n < len(pieces):
+                step_aside()  # let the UI thread have the GIL, above all while it answers a key
+        if not worker.is_cancelled:
+            self.post_message(DiffLinesRendered(token, batch, first, done=True))
+
+    @on(DiffLinesRendered)
+    def _lines_rendered(self, message: DiffLinesRendered) -> None:
+        message.stop()
+        if message.token != self._token:
+            return  # pieces of a content, mode or width the view no longer shows
+        if message.done:
+            self.rendering = False
+        layout = PieceLayout(self._render) if message.first else self.wrapped
+        for piece in message.pieces:
+            layout.add(piece)
+        self._take(layout)
+
+    def _take(self, layout: PieceLayout) -> None:
+        """Show ``layout`` (new, or grown by pieces); then scroll to the place asked for once
+        its line is there."""
+        self.wrapped = layout
+        self._generation += 1
+        self.set_row_count(layout.line_count)
+        self._settle_place(final=not self.rendering)
+
+    def _settle_place(self, *, final: bool) -> None:
+        place = self._place
+        if place is None:
+            return
+        kind, value = place
+        if kind == "top":
+            self._place = None
+            self.scroll_to(y=0, animate=False, immediate=True)
+        elif kind == "line":
+            if value < self.wrapped.line_count or final:
+                self._place = None
+                self.scroll_to(y=value, animate=False, immediate=True)
+        else:
+            anchors = self.wrapped.anchors
+            if value < len(anchors):
+                self._place = None
+                self.current_change = value
+                self._generation += 1
+                self.scroll_to(y=max(anchors[value] - 1, 0), animate=False, immediate=True)
+            elif final:
+                self._place = None
+                self.current_change = None
+                self.scroll_to(y=0, animate=False, immediate=True)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A rendering that failed says so in the view instead of leaving old lines."""
+        if event.worker.group != "diff-render" or event.state != WorkerState.ERROR:
+            return
+        event.stop()
+        self.rendering = False
+        self.content = DiffContent(
+            message=(
+                Text("This diff cannot be shown.", "bold"),
+                "",
+                safe(f"{type(event.worker.error).__name__}: {event.worker.error}"),
+            )
+        )
+        self.rebuild(("top", 0))
 
     def on_resize(self) -> None:
         if self.row_width != self._built_width:
-            self.rebuild()
+            current = self.current_change
+            place: Place = (
+                ("change", current) if current is not None else ("line", round(self.scroll_y))
+            )
+            self.rebuild(place)
         else:
             super().on_resize()
 
     # ----- changes ----------------------------------------------------------------------
     @property
+    def anchors(self) -> list[int]:
+        """Line numbers where the changes start (of the lines measured so far)."""
+        return self.wrapped.anchors
+
+    def text_lines(self) -> list[str]:
+        """Every line of the content as plain text (renders every piece: tests, small texts)."""
+        return [line.plain for line in self.wrapped.all_lines()]
+
+    @property
     def change_count(self) -> int:
-        return len(self.rendered.anchors)
+        return len(self.wrapped.anchors)
 
     def jump_change(self, direction: int) -> int | None:
         """Scroll to the next (1) or previous (-1) change; returns its index or None."""
-        anchors = self.rendered.anchors
+        anchors = self.wrapped.anchors
         if not anchors:
             return None
         if self.current_change is None:
@@ -151,6 +298,7 @@ class DiffView(LineView):
         else:
             index = max(0, min(self.current_change + direction, len(anchors) - 1))
         self.current_change = index
+        self._place = None
         self._generation += 1
         self.scroll_to(y=max(anchors[index] - 1, 0), animate=False, immediate=True)
         self.clear_row_cache()
@@ -169,9 +317,25 @@ class DiffView(LineView):
         return (self._generation, row, width)
 
     def render_row(self, row: int, width: int) -> Text:
-        line = self.rendered.lines[row].copy()
-        anchors = self.rendered.anchors
+        line = self.wrapped.line(row).copy()
+        anchors = self.wrapped.anchors
         if self.current_change is not None and anchors and row == anchors[self.current_change]:
             current = self.get_component_rich_style("diff-view--current")
             line = Text.assemble(("▶", current), line[1:])
         return line
+
+
+def _diff_renderer(
+    width: int,
+    console: Console,
+    styles: DiffStyles,
+    split: bool,
+    fold: bool,
+    labels: tuple[str, str],
+) -> Callable[[ArticleDiff], RenderedDiff]:
+    """``diffrender``'s inline or side-by-side rendering with the view's settings."""
+    if split:
+        return lambda d: diffrender.render_side_by_side(
+            d, width, console, styles, labels=labels, fold=fold
+        )
+    return lambda d: diffrender.render_inline(d, width, console, styles, fold=fold)

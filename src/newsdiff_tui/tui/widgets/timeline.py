@@ -1,33 +1,41 @@
-"""The version timeline of the selected article: time, gap, change stats, boring/revert marks."""
+"""The version timeline of the selected article: time, gap, change stats, boring/revert marks.
+
+The change stats of each row need a diff of the version with the one before it; the screen's
+worker computes them off the UI thread and hands them over with ``set_stats``. Until a row's
+stats arrive it shows ``…``: rendering a row never diffs anything.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Hashable
 from datetime import tzinfo
 from typing import ClassVar
 
 from rich.text import Text
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.events import Click
 from textual.message import Message
 
-from newsdiff_tui.diff import ArticleDiff
-from newsdiff_tui.difftext import stats_compact
 from newsdiff_tui.model import Version
 from newsdiff_tui.tui.fmt import clock_time, short_gap
-from newsdiff_tui.tui.keys import VERSIONS, pane_bindings
+from newsdiff_tui.tui.keys import VERSIONS, move_binding, pane_bindings
 from newsdiff_tui.tui.widgets.lineview import LineView
+
+Pair = tuple[int, int]  # (old version number, new version number)
+PENDING = "…"
 
 
 class VersionTimeline(LineView):
     """One row per version (boring ones hidden unless shown); the cursor picks the new side."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up,k", "cursor(-1)", "Up", show=False),
-        Binding("down,j", "cursor(1)", "Down", show=False),
-        Binding("home", "jump(0)", "First", show=False),
-        Binding("end", "jump(-1)", "Latest", show=False),
-        Binding("enter", "open", "Open", show=False),
+        move_binding("cursor.up", "cursor(-1)"),
+        move_binding("cursor.down", "cursor(1)"),
+        move_binding("cursor.page_up", "cursor(-10)"),
+        move_binding("cursor.page_down", "cursor(10)"),
+        move_binding("cursor.top", "jump(0)"),
+        move_binding("cursor.bottom", "jump(-1)"),
+        move_binding("cursor.open", "open"),
         *pane_bindings(VERSIONS),
     ]
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -55,34 +63,40 @@ class VersionTimeline(LineView):
     class Opened(Message):
         """Enter was pressed on a version."""
 
-    def __init__(
-        self,
-        *,
-        pair_diff: Callable[[Version, Version], ArticleDiff],
-        tz: tzinfo | None = None,
-        id: str | None = None,
-    ) -> None:
+    def __init__(self, *, tz: tzinfo | None = None, id: str | None = None) -> None:
         super().__init__(id=id)
         self.versions: list[Version] = []
         self.shown: list[Version] = []
         self.show_boring = False
         self.base: int | None = None
         self.cursor = 0
-        self._pair_diff = pair_diff
+        self.stats: dict[Pair, str] = {}
         self._tz = tz
-        self._generation = 0  # bumps when the article changes, for the row cache key
+        self._generation = 0  # bumps when the rows change, for the row cache key
 
     # ----- data -------------------------------------------------------------------------
-    def set_versions(self, versions: list[Version]) -> None:
-        """Show a new article's versions; the cursor goes to the latest visible one."""
-        self._generation += 1
+    def set_versions(
+        self, versions: list[Version], *, select: int | None = None, base: int | None = None
+    ) -> None:
+        """Show an article's versions; the cursor goes to ``select`` if it is shown, else to
+        the latest visible version. ``base`` keeps a base version (on a reload)."""
+        known = {v.number for v in versions}
+        before = [v.text_hash for v in self.versions]
+        if [v.text_hash for v in versions[: len(before)]] != before:
+            self.stats = {}  # another article (a reload that only adds versions keeps them)
         self.versions = versions
-        self.base = None
-        self._recompute(select=None)
+        self.base = base if base in known else None
+        self._recompute(select=select)
 
     def set_show_boring(self, show: bool) -> None:
         self.show_boring = show
         self._recompute(select=self.selected.number if self.selected else None)
+
+    def set_stats(self, stats: dict[Pair, str]) -> None:
+        """Take change stats computed by a worker (for the versions shown now)."""
+        self.stats.update(stats)
+        self._generation += 1
+        self.clear_row_cache()
 
     def _recompute(self, select: int | None) -> None:
         self.shown = [
@@ -96,6 +110,9 @@ class VersionTimeline(LineView):
         self._generation += 1
         self.set_row_count(len(self.shown))
         self.scroll_row_visible(self.cursor)
+        # The height follows the row count (auto height): scroll again once laid out, or a
+        # long timeline shows its first rows while the cursor is on its last.
+        self.call_after_refresh(self.scroll_row_visible, self.cursor)
 
     @property
     def selected(self) -> Version | None:
@@ -108,6 +125,12 @@ class VersionTimeline(LineView):
             return None
         index = numbers.index(version.number)
         return self.shown[index - 1] if index > 0 else None
+
+    def neighbour_pairs(self) -> list[tuple[Version, Version]]:
+        """The (previous, version) pairs whose stats the rows show, nearest the cursor first."""
+        pairs = [(self.shown[i - 1], self.shown[i]) for i in range(1, len(self.shown))]
+        pairs.sort(key=lambda pair: abs(self.shown.index(pair[1]) - self.cursor))
+        return [p for p in pairs if (p[0].number, p[1].number) not in self.stats]
 
     def select_number(self, number: int) -> None:
         numbers = [v.number for v in self.shown]
@@ -162,9 +185,9 @@ class VersionTimeline(LineView):
     def render_row(self, row: int, width: int) -> Text:
         style = self.get_component_rich_style
         version = self.shown[row]
-        previous = self.previous_of(version)
+        previous = self.shown[row - 1] if row > 0 else None
         when = clock_time(version.fetched_at, self._tz)
-        line = Text(no_wrap=True)
+        line = Text(no_wrap=True, overflow="ellipsis")
         line.append("▶ " if row == self.cursor else "  ")
         line.append(f"v{version.number:<3}", style("version-timeline--mark"))
         line.append(f"{when}  ")
@@ -181,11 +204,12 @@ class VersionTimeline(LineView):
         if version.boring:
             line.append(" · boring", style("version-timeline--dim"))
         if previous is not None:
-            line.append("  " + stats_compact(self._pair_diff(previous, version)))
+            stats = self.stats.get((previous.number, version.number), PENDING)
+            line.append("  " + stats)
+        line.truncate(width, overflow="ellipsis", pad=True)
         if row == self.cursor:
             cursor = (
                 "version-timeline--cursor" if self.has_focus else "version-timeline--cursor-blurred"
             )
-            line.truncate(width, pad=True)
             line.stylize(style(cursor))
         return line

@@ -1,0 +1,858 @@
+"""The main screen: the article list, the selected article's versions and a diff.
+
+Handlers and key actions only decide and swap results in; anything that reads files, diffs,
+wraps long text or writes runs in a thread worker (``@work(thread=True, exclusive=True,
+exit_on_error=False)``, one group per kind of work), and comes back as a message from
+``tui.messages``. Every worker has a ``description``: without one Textual describes a worker
+by the ``repr`` of its arguments, on the UI thread (0.4 s for a 20,000-paragraph version).
+A newer request in a group cancels the older one, and a result for an article the cursor has
+left is dropped, so moving fast never waits for stale work.
+
+The reader's place is kept: a reload (after a refresh, or another process's ``fetch``) keeps
+the article and the version under the cursor and says "new version" in the status bar; Escape
+on a filter keeps the chosen article; status messages are cleared when you move.
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+import webbrowser
+from collections.abc import Callable
+from datetime import datetime, tzinfo
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Input
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from newsdiff_tui.config import ViewSettings, ViewState
+from newsdiff_tui.difftext import stats_compact
+from newsdiff_tui.errors import NewsdiffError
+from newsdiff_tui.model import Article, Version
+from newsdiff_tui.schedule import describe_next_check
+from newsdiff_tui.store import Store, article_from_doc
+from newsdiff_tui.timeutil import from_iso, to_iso
+from newsdiff_tui.tui import keys
+from newsdiff_tui.tui.activity import step_aside
+from newsdiff_tui.tui.commands import NewsdiffCommands
+from newsdiff_tui.tui.diffmemo import DiffMemo
+from newsdiff_tui.tui.fmt import ago, clock_time, failure_text, safe
+from newsdiff_tui.tui.messages import (
+    ActionFailed,
+    ArticleAdded,
+    ArticleChecked,
+    ArticleDeleted,
+    ArticleUnreadable,
+    BrowserOpened,
+    CheckProgress,
+    ExportWritten,
+    IndexReloaded,
+    RefreshFinished,
+    StatsComputed,
+    VersionsLoaded,
+)
+from newsdiff_tui.tui.refresh import Refresh, RefreshRequest
+from newsdiff_tui.tui.rows import (
+    SORT_KEYS,
+    SORT_LABELS,
+    ArticleRows,
+    SortKey,
+    long_lived_allocations,
+)
+from newsdiff_tui.tui.screens.dialogs import AddUrlDialog, ConfirmDialog
+from newsdiff_tui.tui.screens.help import HelpScreen
+from newsdiff_tui.tui.widgets.article_list import ArticleList
+from newsdiff_tui.tui.widgets.bars import AppHeader, StatusBar
+from newsdiff_tui.tui.widgets.diff_view import DiffContent, DiffView
+from newsdiff_tui.tui.widgets.timeline import VersionTimeline
+
+if TYPE_CHECKING:
+    from newsdiff_tui.tracker import CheckOptions
+
+Clock = Callable[[], datetime]
+NARROW_BELOW = 100  # columns: below this the list sits above the versions and the diff
+FAILURE_NOTICES = 3  # failures notified one by one per refresh; the rest are summed up
+POST_EVERY = 0.1  # seconds between two batches of stats from the stats worker
+HINT = "Tab: next pane · Enter: open · b: compare any two versions · z: zoom · ?: every key"
+EMPTY_STATE: tuple[str | Text, ...] = (
+    Text("No articles yet.", "bold"),
+    "",
+    Text.assemble(
+        "Press ",
+        ("a", "bold"),
+        " to add an article by its URL, then ",
+        ("r", "bold"),
+        " to check it,",
+    ),
+    Text.assemble("or run ", ("newsdiff-tui add URL", "bold"), " in a shell."),
+    "",
+    Text.assemble("To explore first: ", ("newsdiff-tui --demo", "bold")),
+    Text.assemble("Every key: ", ("?", "bold"), "  ·  every command: ", ("Ctrl+P", "bold")),
+)
+
+
+class MainScreen(Screen[None]):
+    """Three panes over one cache: articles, the selected article's versions, a diff."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *keys.screen_bindings(),
+        Binding("escape", "escape", "Clear", show=False, id="app.escape"),
+    ]
+    COMMANDS: ClassVar[set[Any]] = {NewsdiffCommands}
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [
+        (0, "-narrow"),
+        (NARROW_BELOW, "-wide"),
+    ]
+    ALLOW_IN_MAXIMIZED_VIEW: ClassVar[str] = "AppHeader, StatusBar, Footer"
+
+    def __init__(
+        self,
+        store: Store,
+        docs: list[dict[str, Any]],
+        *,
+        clock: Clock,
+        tz: tzinfo | None,
+        view: ViewSettings,
+        check_options: Callable[[], CheckOptions],
+        remember: Callable[[ViewState], None],
+        export_dir: Path | None = None,
+        watch_interval: float | None = None,
+    ) -> None:
+        super().__init__()
+        self.store = store
+        self.clock = clock
+        self.tz = tz
+        self.view = view
+        self.export_dir = export_dir
+        self.watch_interval = watch_interval
+        self._check_options = check_options
+        self._remember = remember
+        self.rows = ArticleRows(docs, sort=view.sort if view.sort in SORT_KEYS else "changed")
+        self.diffs = DiffMemo()
+        self.article_id: str | None = None  # the cursor's article (shown, or being loaded)
+        self.shown_id: str | None = None  # the article whose versions the timeline holds
+        self.network_ok: bool | None = None
+        self.refresh_job: Refresh | None = None
+        self._diff_key: tuple[Any, ...] | None = None  # what the diff view was asked to show
+        self._failures_noticed = 0
+        self._asked: set[str] = set()  # articles the running refresh checks because you asked
+        self._follow: set[str] = set()  # of those, the ones that changed: show their latest
+        self._index_running = False
+        self._index_again: tuple[bool, str | None] | None = None
+
+    # ----- layout -----------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield AppHeader(id="header")
+        with Horizontal(id="main"):
+            with Vertical(id="left"):
+                yield ArticleList(self.rows, now=self.clock, tz=self.tz, id="articles")
+                box = Input(placeholder="title, source or URL", id="filter")
+                box.border_title = "Filter (Enter keeps it, Esc clears it)"
+                yield box
+            with Vertical(id="right"):
+                yield VersionTimeline(tz=self.tz, id="timeline")
+                yield DiffView(pair_diff=self.diffs.get, id="diff")
+        yield StatusBar(id="status")
+        yield Footer()
+
+    @property
+    def articles(self) -> ArticleList:
+        """The article list."""
+        return self.query_one("#articles", ArticleList)
+
+    @property
+    def timeline(self) -> VersionTimeline:
+        """The selected article's versions."""
+        return self.query_one("#timeline", VersionTimeline)
+
+    @property
+    def diff_view(self) -> DiffView:
+        """The diff of the selected pair."""
+        return self.query_one("#diff", DiffView)
+
+    @property
+    def header(self) -> AppHeader:
+        """The top line: counts, freshness, the last failure, the pair."""
+        return self.query_one("#header", AppHeader)
+
+    @property
+    def status(self) -> StatusBar:
+        """The bottom line: messages and the view's settings."""
+        return self.query_one("#status", StatusBar)
+
+    @property
+    def filter_box(self) -> Input:
+        """The filter's input (shown by /)."""
+        return self.query_one("#filter", Input)
+
+    @property
+    def refreshing(self) -> bool:
+        """Whether a refresh runs now."""
+        return self.refresh_job is not None
+
+    def on_mount(self) -> None:
+        self.articles.border_title = "Articles"
+        self.timeline.border_title = "Versions"
+        self.diff_view.border_title = "Diff"
+        self.diff_view.split = self.view.split
+        self.diff_view.fold = self.view.fold
+        self.timeline.show_boring = self.view.show_boring
+        self.articles.reload()
+        if not self.rows:
+            self.select_article(None)  # no article to highlight: say how to add one
+        self.articles.focus()
+        self.update_header(self.rows.changed_since(self._midnight()), self.rows.last_checked())
+        self.update_view_status()
+        self.say(HINT)
+        if self.watch_interval:
+            self.set_interval(self.watch_interval, self.poll_store)
+
+    def on_unmount(self) -> None:
+        if self.refresh_job is not None:
+            self.refresh_job.cancel()
+
+    # ----- header and status ------------------------------------------------------------
+    def _midnight(self) -> str:
+        """Today's midnight in the display time zone, as the index writes times (ISO UTC)."""
+        now = self.clock()
+        midnight = now.astimezone(self.tz).replace(hour=0, minute=0, second=0, microsecond=0)
+        return to_iso(midnight) or ""
+
+    def update_header(self, changed_today: int, last_checked: str | None) -> None:
+        """Counts, and how fresh the cache is: online/offline after a refresh of ours, else
+        the last check anyone made (a cron ``fetch``, the CLI) as the index records it."""
+        total = self.rows.total
+        noun = "article" if total == 1 else "articles"
+        self.header.summary = f"{total} {noun} · {changed_today} changed today"
+        if self.network_ok is not None:
+            self.header.network = "online" if self.network_ok else "offline"
+        elif last_checked:
+            moment = from_iso(last_checked)
+            self.header.network = f"last check {ago(moment, self.clock())}" if moment else ""
+        else:
+            self.header.network = "never checked" if total else ""
+
+    def update_view_status(self) -> None:
+        """The sort, filter and display modes on the right of the status bar."""
+        parts = [f"sort: {SORT_LABELS[self.rows.sort]}"]
+        if self.rows.filter:
+            parts.append(f"filter “{self.rows.filter}”: {len(self.rows)} of {self.rows.total}")
+        if self.diff_view.split:
+            parts.append("side by side")
+        if self.diff_view.fold:
+            parts.append("folded")
+        if self.timeline.show_boring:
+            parts.append("boring shown")
+        self.status.view = " · ".join(parts)
+        sort = SORT_LABELS[self.rows.sort]
+        if self.rows.total:
+            self.articles.border_subtitle = f"{len(self.rows)} · by {sort}"
+        else:
+            self.articles.border_subtitle = "empty · press a to add a URL"
+
+    def say(self, message: str | Text) -> None:
+        """Put a short message in the status bar (web text in it must be ``safe`` already)."""
+        self.status.message = message
+
+    def remember_view(self) -> None:
+        """Let the app remember split, fold and sort for the next run."""
+        self._remember(ViewState(self.rows.sort, self.diff_view.split, self.diff_view.fold))
+
+    # ----- selection: an article ----------------------------------------------------------
+    def on_article_list_highlighted(self, message: ArticleList.Highlighted) -> None:
+        if message.article_id != self.article_id:
+            if not self.refreshing and self.article_id is not None:
+                self.say("")  # a message about where you were no longer applies
+            self.select_article(message.article_id)
+
+    def on_article_list_opened(self, message: ArticleList.Opened) -> None:
+        self.timeline.focus()
+
+    def select_article(self, article_id: str | None) -> None:
+        """Show an article: its check state at once, its versions when the worker read them."""
+        self.article_id = article_id
+        if article_id is None:
+            self.shown_id = None
+            self.timeline.set_versions([])
+            self.timeline.border_subtitle = ""
+            self.header.problem = ""
+            if self.rows.total == 0:
+                self.show_message(EMPTY_STATE)
+            else:
+                self.show_message(
+                    [
+                        Text.assemble("No article matches “", self.rows.filter, "”."),
+                        "",
+                        "Edit the filter, or press Escape to clear it.",
+                    ]
+                )
+            return
+        self.show_check_state(article_id)
+        self.load_versions(article_id)
+
+    def show_check_state(self, article_id: str) -> None:
+        """The next check, and the last check's failure if it failed, from the index."""
+        doc = self.rows.doc_of(article_id)
+        if doc is None:
+            return
+        try:
+            article = article_from_doc(doc)
+        except (KeyError, TypeError, ValueError):
+            return
+        label = describe_next_check(article, self.clock())
+        label = label if label.startswith("won't") else f"next check {label}"
+        problem = failure_text(article.check.last_error, article.check.failures)
+        self.header.problem = problem
+        # A Text, so that Textual does not read the server's words as markup.
+        subtitle = f"last check failed: {problem} · {label}" if problem else label
+        self.timeline.border_subtitle = Text(subtitle)  # type: ignore[assignment]
+
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="versions",
+        description="read an article's versions",
+    )
+    def load_versions(self, article_id: str) -> None:
+        """Read an article's versions (its whole file) off the UI thread."""
+        worker = get_current_worker()
+        try:
+            versions = self.store.versions(article_id)
+        except NewsdiffError as exc:
+            self.post_message(ArticleUnreadable(article_id, str(exc)))
+            return
+        if not worker.is_cancelled:
+            self.post_message(VersionsLoaded(article_id, versions))
+
+    def on_versions_loaded(self, message: VersionsLoaded) -> None:
+        if message.article_id != self.article_id:
+            return  # the cursor has moved on
+        timeline = self.timeline
+        if message.article_id == self.shown_id:
+            # A reload of the article on screen: stay on the version the reader is on, unless
+            # they asked for this check (r, a) and it found a new version: then show it.
+            selected = timeline.selected.number if timeline.selected else None
+            before = len(timeline.versions)
+            follow = message.article_id in self._follow
+            self._follow.discard(message.article_id)
+            keep = None if follow else selected
+            timeline.set_versions(message.versions, select=keep, base=timeline.base)
+            added = len(message.versions) - before
+            if added > 0 and keep is not None:
+                latest = message.versions[-1].number
+                noun = "version" if added == 1 else "versions"
+                self.say(f"New {noun} of this article, up to v{latest} · End shows the latest")
+        else:
+            timeline.set_versions(message.versions)
+        self.shown_id = message.article_id
+        self.show_selected_diff()
+        self.start_stats()
+
+    def on_article_unreadable(self, message: ArticleUnreadable) -> None:
+        if message.article_id != self.article_id:
+            return
+        self.shown_id = None
+        self.timeline.set_versions([])
+        self.set_pair_title("")
+        self.show_message([Text("This article cannot be read.", "bold"), "", safe(message.error)])
+
+    # ----- selection: a version, and the diff ---------------------------------------------
+    def on_version_timeline_highlighted(self, message: VersionTimeline.Highlighted) -> None:
+        if not self.refreshing:
+            self.say("")
+        self.show_selected_diff()
+
+    def on_version_timeline_opened(self, message: VersionTimeline.Opened) -> None:
+        self.diff_view.focus()
+
+    def set_pair_title(self, label: str) -> None:
+        self.diff_view.border_title = label or "Diff"
+        self.header.pair = label
+
+    def show_message(self, lines: Any) -> None:
+        self._diff_key = None
+        self.diff_view.show_message(lines)
+
+    def show_selected_diff(self) -> None:
+        """Show the selected version against the base (if marked) or the one before it."""
+        timeline = self.timeline
+        selected = timeline.selected
+        if selected is None:
+            self.set_pair_title("")
+            self.show_message(
+                [
+                    Text("No version stored yet.", "bold"),
+                    "",
+                    "Press r to check this article now.",
+                ]
+            )
+            return
+        old: Version | None = None
+        if timeline.base is not None and timeline.base != selected.number:
+            old = next((v for v in timeline.versions if v.number == timeline.base), None)
+        if old is None:
+            old = timeline.previous_of(selected)
+        if old is None:
+            self.set_pair_title(f"Text v{selected.number} (first version)")
+            self._show(("text", selected.text_hash), DiffContent(single=selected.text))
+            return
+        labels = (
+            f"v{old.number} · {clock_time(old.fetched_at, self.tz)}",
+            f"v{selected.number} · {clock_time(selected.fetched_at, self.tz)}",
+        )
+        based = " (base)" if timeline.base == old.number else ""
+        self.set_pair_title(f"Diff v{old.number} → v{selected.number}{based}")
+        key = ("pair", old.text_hash, selected.text_hash, labels)
+        self._show(key, DiffContent(pair=(old, selected), labels=labels))
+
+    def _show(self, key: tuple[Any, ...], content: DiffContent) -> None:
+        """Hand content to the diff view unless it shows that already (a reload of the same
+        article must not wrap a long diff again)."""
+        if key != self._diff_key:
+            self._diff_key = key
+            self.diff_view.show(content)
+
+    def start_stats(self) -> None:
+        """Compute the stats the timeline's rows still lack, in the stats worker."""
+        pairs = self.timeline.neighbour_pairs()
+        if pairs and self.shown_id is not None:
+            self.compute_stats(self.shown_id, pairs)
+
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="stats",
+        description="the timeline's change stats",
+    )
+    def compute_stats(self, article_id: str, pairs: list[tuple[Version, Version]]) -> None:
+        """The timeline's change stats, nearest the cursor first, posted in batches."""
+        worker = get_current_worker()
+        found: dict[tuple[int, int], str] = {}
+        posted = time.monotonic()
+        for n, (old, new) in enumerate(pairs, 1):
+            if worker.is_cancelled:
+                return
+            found[(old.number, new.number)] = stats_compact(self.diffs.get(old, new))
+            if n < len(pairs):
+                step_aside()  # let the UI thread have the GIL, above all while it answers a key
+            if time.monotonic() - posted >= POST_EVERY:
+                self.post_message(StatsComputed(article_id, found))
+                found, posted = {}, time.monotonic()
+        if found and not worker.is_cancelled:
+            self.post_message(StatsComputed(article_id, found))
+
+    def on_stats_computed(self, message: StatsComputed) -> None:
+        if message.article_id == self.shown_id:
+            self.timeline.set_stats(message.stats)
+
+    def selected_article(self) -> Article | None:
+        """The cursor's article from the index, or None."""
+        if self.article_id is None:
+            return None
+        try:
+            return self.store.article(self.article_id)
+        except NewsdiffError:
+            return None
+
+    # ----- the index --------------------------------------------------------------------
+    def reload_index(self, *, poll: bool = False, select: str | None = None) -> None:
+        """Re-read the index in a worker (one at a time; a request meanwhile runs after it)."""
+        if self._index_running:
+            poll_before, select_before = self._index_again or (True, None)
+            self._index_again = (poll and poll_before, select or select_before)
+            return
+        self._index_running = True
+        self.index_worker(poll, select)
+
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="index",
+        description="read the index",
+    )
+    def index_worker(self, poll: bool, select: str | None) -> None:
+        """Pick up index changes (``poll``: only if another process wrote) and build the
+        list's rows from them, sorted and filtered, off the UI thread."""
+        worker = get_current_worker()
+        try:
+            if poll and not self.store.refresh():
+                return
+            gc.unfreeze()  # let the documents being replaced be collected
+            with long_lived_allocations():
+                rows = self.rows.with_docs(self.store.index_docs())
+        except NewsdiffError as exc:
+            self.post_message(ActionFailed("cache", f"cache: {exc}"))
+            return
+        changed_today = rows.changed_since(self._midnight())
+        last_checked = rows.last_checked()
+        if not worker.is_cancelled:
+            self.post_message(IndexReloaded(rows, select, changed_today, last_checked))
+
+    def on_index_reloaded(self, message: IndexReloaded) -> None:
+        rows = message.rows
+        if rows.sort != self.rows.sort:
+            rows.set_sort(self.rows.sort)  # the sort or filter changed while it loaded
+        if rows.filter != self.rows.filter:
+            rows.set_filter(self.rows.filter)
+        keep = message.select or self.articles.selected_id
+        current = self.article_id
+        before = self.rows.doc_of(current) if current else None
+        self.rows = rows
+        self.articles.set_rows(rows, keep_id=keep)
+        self.update_header(message.changed_today, message.last_checked)
+        self.update_view_status()
+        if current is not None and current == self.article_id:
+            after = rows.doc_of(current)
+            if after is not None and after != before:
+                # The article on screen was checked or changed: show what is new, in place.
+                self.show_check_state(current)
+                if _versions_of(after) != _versions_of(before):
+                    self.load_versions(current)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one handler for workers' ends: bookkeeping, and any error said in the app."""
+        worker = event.worker
+        if event.state not in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
+            return
+        if worker.group == "index":
+            self._index_running = False
+            again, self._index_again = self._index_again, None
+            if again is not None:
+                self.reload_index(poll=again[0], select=again[1])
+        if event.state == WorkerState.ERROR:
+            error = f"{type(worker.error).__name__}: {worker.error}"
+            if worker.group == "refresh":
+                self.refresh_job = None
+            self.say(Text(f"{worker.group} failed: {safe(error)}"))
+            self.notify(f"{worker.group} failed: {safe(error)}", severity="error", markup=False)
+
+    def poll_store(self) -> None:
+        """Pick up changes another process (a cron ``fetch``) made to the cache."""
+        if not self.refreshing and not self._index_running:
+            self.reload_index(poll=True)
+
+    def on_action_failed(self, message: ActionFailed) -> None:
+        self.say(Text(message.error))
+        self.notify(message.error, severity="error", markup=False)
+
+    # ----- actions: view ----------------------------------------------------------------
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen(dict(self.app.keymap_overrides)))  # type: ignore[attr-defined]
+
+    def action_quit(self) -> None:
+        self.app.exit(return_code=0)
+
+    def action_toggle_maximize(self) -> None:
+        """Give the focused pane the whole screen (the list, if the filter has the focus)."""
+        if self.maximized is not None:
+            self.minimize()
+            return
+        focused = self.focused
+        if focused is None or focused is self.filter_box:
+            focused = self.articles
+        self.maximize(focused, container=False)
+
+    def action_filter(self) -> None:
+        box = self.filter_box
+        box.add_class("-active")
+        box.focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.filter_box
+        box.value = ""
+        box.remove_class("-active")
+        self.apply_filter("")
+        self.articles.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "filter":
+            self.apply_filter(event.value)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "filter":
+            if not event.value:
+                event.input.remove_class("-active")
+            self.articles.focus()
+
+    def apply_filter(self, term: str) -> None:
+        """Filter as the user types (one pass over the index per key), keeping the cursor on
+        the chosen article whenever it is still listed."""
+        if term == self.rows.filter:
+            return
+        keep = self.articles.selected_id
+        self.rows.set_filter(term)
+        self.articles.reload(keep_id=keep)
+        self.update_view_status()
+
+    def action_escape(self) -> None:
+        if self.rows.filter or self.filter_box.has_class("-active"):
+            self.action_clear_filter()
+        elif self.timeline.base is not None:
+            self.timeline.clear_base()
+            self.say("Base cleared: comparing with the previous version")
+            self.show_selected_diff()
+
+    def action_sort(self, key: str) -> None:
+        if key in SORT_KEYS:
+            sort: SortKey = key  # type: ignore[assignment]
+            keep = self.articles.selected_id
+            self.rows.set_sort(sort)
+            self.articles.reload(keep_id=keep)
+            self.update_view_status()
+            self.say(f"Sorted by {SORT_LABELS[sort]}")
+            self.remember_view()
+
+    def action_cycle_sort(self) -> None:
+        index = SORT_KEYS.index(self.rows.sort)
+        self.action_sort(SORT_KEYS[(index + 1) % len(SORT_KEYS)])
+
+    def action_toggle_split(self) -> None:
+        self.diff_view.set_split(not self.diff_view.split)
+        self.update_view_status()
+        self.remember_view()
+
+    def action_toggle_fold(self) -> None:
+        self.diff_view.set_fold(not self.diff_view.fold)
+        self.update_view_status()
+        self.remember_view()
+
+    def action_toggle_boring(self) -> None:
+        timeline = self.timeline
+        timeline.set_show_boring(not timeline.show_boring)
+        hidden = sum(1 for v in timeline.versions if v.boring) if not timeline.show_boring else 0
+        self.say(
+            "Boring versions shown"
+            if timeline.show_boring
+            else f"Boring versions hidden ({hidden} in this article)"
+        )
+        self.update_view_status()
+        self.show_selected_diff()
+        self.start_stats()
+
+    def action_next_change(self) -> None:
+        self._jump(1)
+
+    def action_prev_change(self) -> None:
+        self._jump(-1)
+
+    def _jump(self, direction: int) -> None:
+        view = self.diff_view
+        index = view.jump_change(direction)
+        more = " so far" if view.rendering else ""
+        if index is None:
+            self.say("No changes in this view" + more)
+        else:
+            self.say(f"Change {index + 1} of {view.change_count}{more}")
+
+    def action_mark_base(self) -> None:
+        base = self.timeline.toggle_base()
+        if base is None:
+            self.say("Base cleared: comparing with the previous version")
+        else:
+            self.say(f"Base v{base}: select another version to compare it with v{base}")
+        self.show_selected_diff()
+
+    # ----- actions: the article ---------------------------------------------------------
+    def action_open_browser(self) -> None:
+        article = self.selected_article()
+        if article is not None:
+            self.open_worker(article.url)
+
+    @work(thread=True, exit_on_error=False, group="browser", description="open a browser")
+    def open_worker(self, url: str) -> None:
+        """Start a browser (it can take a moment) off the UI thread."""
+        if webbrowser.open(url):
+            self.post_message(BrowserOpened(url))
+        else:
+            self.post_message(ActionFailed("browser", f"No browser available. URL: {safe(url)}"))
+
+    def action_export_markdown(self) -> None:
+        article = self.selected_article()
+        if article is None:
+            self.notify("Select an article to export", severity="warning")
+            return
+        self.export_worker(article.id)
+
+    @work(thread=True, exit_on_error=False, group="export", description="export an article")
+    def export_worker(self, article_id: str) -> None:
+        """Write the article's Markdown history (it reads every version) off the UI thread."""
+        from newsdiff_tui.export import export_article
+
+        try:
+            path = export_article(self.store, article_id, fmt="markdown", directory=self.export_dir)
+        except (NewsdiffError, OSError) as exc:
+            self.post_message(ActionFailed("export", f"Export failed: {safe(str(exc))}"))
+            return
+        self.post_message(ExportWritten(str(path)))
+
+    def on_browser_opened(self, message: BrowserOpened) -> None:
+        self.notify(f"Opened {safe(message.url)}", markup=False)
+
+    def on_export_written(self, message: ExportWritten) -> None:
+        text = f"Exported to {safe(message.path)}"
+        self.say(Text(text))
+        self.notify(text, title="Export", markup=False)
+
+    def action_delete_article(self) -> None:
+        article = self.selected_article()
+        if article is None:
+            return
+        question = Text.assemble(
+            "Stop tracking\n\n  ",
+            (safe(article.title) or safe(article.url), "bold"),
+            f"\n\nand delete its {article.version_count} stored "
+            f"version{'' if article.version_count == 1 else 's'} from the cache?",
+        )
+
+        def done(confirmed: bool | None) -> None:
+            if confirmed:
+                self.delete_worker(article)
+
+        self.app.push_screen(ConfirmDialog(question), done)
+
+    @work(thread=True, exit_on_error=False, group="delete", description="delete an article")
+    def delete_worker(self, article: Article) -> None:
+        """Remove an article and its file off the UI thread."""
+        try:
+            self.store.delete_article(article.id)
+        except NewsdiffError as exc:
+            self.post_message(ActionFailed("delete", f"Delete failed: {safe(str(exc))}"))
+            return
+        self.post_message(ArticleDeleted(article))
+
+    def on_article_deleted(self, message: ArticleDeleted) -> None:
+        article = message.article
+        self.notify(f"Deleted {safe(article.title) or safe(article.url)}", markup=False)
+        self.reload_index()
+
+    def action_add_url(self) -> None:
+        def done(url: str | None) -> None:
+            if url:
+                self.add_worker(url)
+
+        self.app.push_screen(AddUrlDialog(), done)
+
+    @work(thread=True, exit_on_error=False, group="add", description="track a URL")
+    def add_worker(self, url: str) -> None:
+        """Track ``url`` (one fsynced write) off the UI thread; its first check follows."""
+        try:
+            article = self.store.add_article(url)
+            self.store.flush()
+        except NewsdiffError as exc:
+            self.post_message(ActionFailed("add", f"Cannot add: {safe(str(exc))}"))
+            return
+        self.post_message(ArticleAdded(article, url))
+
+    def on_article_added(self, message: ArticleAdded) -> None:
+        self.notify(f"Tracking {safe(message.article.url)}", markup=False)
+        self.reload_index(select=message.article.id)
+        self.start_refresh((message.article.id,), "new article")
+
+    # ----- refresh ----------------------------------------------------------------------
+    def action_refresh_selected(self) -> None:
+        if self.article_id is not None:
+            self.start_refresh((self.article_id,), "selected article")
+
+    def action_refresh_due(self) -> None:
+        """Read the feeds, then check every due article (what ``newsdiff-tui fetch`` does)."""
+        self.start_refresh(None, "due articles")
+
+    def start_refresh(self, article_ids: tuple[str, ...] | None, label: str) -> None:
+        """Check articles (None: the feeds and every due one) in a worker thread."""
+        if self.refresh_job is not None:
+            self.notify("A refresh is already running", severity="warning", timeout=3)
+            return
+        self.refresh_job = Refresh(self.store, self._check_options, self.post_message)
+        self._failures_noticed = 0
+        self._asked = set(article_ids or ())
+        count = "" if article_ids is None else f"{len(article_ids)} "
+        self.say(f"Checking {count}{label}…")
+        self.refresh_worker(self.refresh_job, RefreshRequest(article_ids, label))
+
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="refresh",
+        description="check articles",
+    )
+    def refresh_worker(self, job: Refresh, request: RefreshRequest) -> None:
+        """Run a refresh (see ``tui/refresh.py``) in a thread of its own."""
+        job.run(request)
+
+    def on_check_progress(self, message: CheckProgress) -> None:
+        self.articles.set_mark(message.article_id, "checking")
+        self.say(
+            Text.assemble(
+                (f"Checking {message.started}/{message.total} ", "bold"), message.label, " …"
+            )
+        )
+
+    def on_article_checked(self, message: ArticleChecked) -> None:
+        self.articles.set_mark(message.article_id, message.state)
+        self.say(
+            Text.assemble(
+                (f"Checked {message.done}/{message.total} ", "bold"),
+                message.label,
+                f" · {message.state}",
+            )
+        )
+        if message.state == "failed":
+            self._failures_noticed += 1
+            if self._failures_noticed <= FAILURE_NOTICES:
+                self.notify(
+                    f"{message.label}\n{safe(message.detail) or 'check failed'}",
+                    title="Check failed",
+                    severity="error",
+                    markup=False,
+                )
+        if message.state == "changed" and message.article_id in self._asked:
+            self._follow.add(message.article_id)
+        if message.state in ("changed", "failed", "unchanged"):
+            self.reload_index()
+
+    def on_refresh_finished(self, message: RefreshFinished) -> None:
+        self.refresh_job = None
+        s = message.summary
+        if s is None:
+            text = f"Refresh failed: {safe(message.error or 'unknown error')}"
+            self.say(Text(text))
+            self.notify(text, severity="error", markup=False)
+            self.reload_index()
+            return
+        self.network_ok = bool(getattr(s, "network_ok", False))
+        self.reload_index()
+        if message.due_run and not s.checked:
+            self.say("No article is due for a check")
+            self.notify("No article is due for a check", timeout=3)
+            return
+        text = (
+            f"Checked {s.checked}: {s.changed} changed, {s.unchanged} unchanged, {s.failed} failed"
+        )
+        self.say(text)
+        extra = self._failures_noticed - FAILURE_NOTICES
+        if extra > 0:
+            self.notify(f"{extra} more checks failed (marked ! in the list)", severity="error")
+        self.notify(text, title="Refresh done", severity="error" if s.failed else "information")
+
+    @on(Input.Blurred, "#filter")
+    def _filter_left(self, event: Input.Blurred) -> None:
+        if not event.input.value:
+            event.input.remove_class("-active")
+
+
+def _versions_of(doc: dict[str, Any] | None) -> tuple[Any, Any]:
+    """What tells that an article's versions changed, from its index document."""
+    if doc is None:
+        return (None, None)
+    return (doc.get("versions"), doc.get("last_changed"))
