@@ -4,11 +4,14 @@ Run from the repository root:
 
     .venv/bin/python screenshots/make_screenshots.py
 
-Writes screenshots/main.svg, narrow.svg (80x24, reading a diff), side-by-side.svg, help.svg
-and empty.svg. Each runs the real app headless (``App.run_test``) on a throwaway cache holding
-the bundled demo article plus two small made-up ones, with a fixed clock and UTC times, at
-130x38 cells (narrow: 80x24), and waits for the app's workers before each shot, so running it
-twice writes the same files.
+Writes screenshots/main.svg, narrow.svg (80x24, reading a diff), side-by-side.svg, help.svg,
+empty.svg and archived.svg. Each runs the real app headless (``App.run_test``) on a throwaway
+cache holding the bundled demo article plus two small made-up ones, with a fixed clock and UTC
+times, at 130x38 cells (narrow: 80x24), and waits for the app's workers before each shot, so
+running it twice writes the same files. archived.svg shows the demo article after a backfill:
+two made-up Wayback Machine captures from before its first version (the story's first
+paragraphs, as an early capture of a story being written would hold), stored as a backfill
+stores them, without contacting any archive.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from newsdiff_tui.demo import seed_demo
-from newsdiff_tui.model import ArticleText
+from newsdiff_tui.model import ArticleText, SeenText, wayback_link
 from newsdiff_tui.store import Store
 from newsdiff_tui.tui.app import make_app
 from newsdiff_tui.tui.pilot import settle
@@ -56,6 +59,29 @@ def build(root: Path) -> None:
                 store.add_version(article.id, text, start + timedelta(minutes=40 * k))
 
 
+# Captures of the demo article before its first version (09:15): how many paragraphs each held.
+CAPTURES = {"20191122083100": 7, "20191122085800": 9}
+
+
+def build_archived(root: Path) -> None:
+    """The demo article with archived captures before its first live version."""
+    seed_demo(root)
+    with Store(root) as store:
+        (article,) = store.articles()
+        first = store.versions(article.id)[0].text
+        seen = [
+            SeenText(
+                ArticleText(first.title, first.byline, first.published, first.paragraphs[:count]),
+                datetime.strptime(stamp, "%Y%m%d%H%M%S").replace(tzinfo=UTC),
+                "wayback",
+                stamp,
+                wayback_link(stamp, article.url),
+            )
+            for stamp, count in CAPTURES.items()
+        ]
+        store.insert_versions(article.id, seen)
+
+
 async def shoot(root: Path, name: str, keys: Sequence[str], size: tuple[int, int] = SIZE) -> Path:
     app = make_app(root, clock=lambda: NOW, tz=UTC, watch_interval=None)
     async with app.run_test(size=size) as pilot:
@@ -79,6 +105,9 @@ async def main() -> int:
             await shoot(root, "help", ["question_mark"]),
             await shoot(Path(tmp) / "empty", "empty", []),
         ]
+        archived = Path(tmp) / "archived"
+        build_archived(archived)
+        shots.append(await shoot(archived, "archived", ["tab", "home", "j"]))
     for path in shots:
         print(path.relative_to(HERE.parent))
     return 0

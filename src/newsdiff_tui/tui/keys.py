@@ -23,7 +23,7 @@ class Command:
     action: str  # an action on the main screen, without a namespace prefix
     description: str  # short, for the footer
     help: str  # one line, for the help screen and the command palette
-    panes: tuple[str, ...] = ()  # panes whose footer shows it; () means shown everywhere
+    panes: tuple[str, ...] = ()  # panes whose footer shows it; (): none (help, palette)
     key_display: str | None = None
 
 
@@ -84,7 +84,7 @@ COMMANDS: tuple[Command, ...] = (
         "o",
         "open_browser",
         "Open",
-        "Open the article in a browser",
+        "Open the article in a browser (on an archived version: its archive page)",
         (ARTICLES, VERSIONS),
     ),
     Command(
@@ -94,6 +94,13 @@ COMMANDS: tuple[Command, ...] = (
         "Export",
         "Export the article's history to Markdown",
         (ARTICLES, VERSIONS, DIFF),
+    ),
+    Command(
+        "articles.backfill",
+        "W",
+        "backfill_selected",
+        "Backfill",
+        "Backfill the selected article from the Wayback Machine's captures",
     ),
     Command(
         "versions.base",

@@ -147,3 +147,41 @@ class RefreshFinished(Message):
     summary: Any
     due_run: bool = False  # feeds and due articles, rather than chosen ones
     error: str | None = None
+
+
+# ----- backfills from the Wayback Machine ------------------------------------------------------
+
+
+@dataclass(eq=False)
+class BackfillProgress(Message):
+    """A backfill searched the archive or handled one of its captures (``index``/``total``);
+    newer progress replaces older, unhandled progress. ``stored``: a version came in."""
+
+    article_id: str
+    label: str
+    state: str  # searching, found or capture (see ``backfill.BackfillEvent``)
+    index: int
+    total: int
+    stored: bool = False
+
+    def can_replace(self, message: Message) -> bool:
+        # ``self`` is the older message, dropped for ``message``: never one that stored a version.
+        return isinstance(message, BackfillProgress) and not self.stored
+
+
+@dataclass(eq=False)
+class BackfillPaused(Message):
+    """The archive asked us to slow down (HTTP 429): all archive requests wait."""
+
+    article_id: str
+    message: str
+
+
+@dataclass(eq=False)
+class BackfillFinished(Message):
+    """A backfill ended; ``summary`` is the core's BackfillSummary (None: it failed)."""
+
+    article_id: str
+    label: str
+    summary: Any
+    error: str | None = None

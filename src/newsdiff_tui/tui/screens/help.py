@@ -13,6 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from newsdiff_tui.tui.keys import COMMANDS, MOVES, OTHER_KEYS, key_label
+from newsdiff_tui.tui.widgets.timeline import MARKS
 
 PANE_NAMES = {"articles": "Articles", "versions": "Versions", "diff": "Diff"}
 INTRO = (
@@ -41,10 +42,22 @@ def help_table(keymap: dict[str, str] | None = None) -> Table:
         table.add_row(keys, what, "", "")
     table.add_row("", "", "", "")
     for command in COMMANDS:
-        where = ", ".join(PANE_NAMES[p] for p in command.panes) or "every pane"
+        where = ", ".join(PANE_NAMES[p] for p in command.panes) or "—"
         if len(command.panes) == len(PANE_NAMES):
             where = "every pane"
         table.add_row(key_label(command, keymap), command.help, command.id, where)
+    return table
+
+
+def marks_table() -> Table:
+    """What the marks in the versions pane mean."""
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column()
+    table.add_row("", "")
+    table.add_row(Text("Mark", "bold underline"), Text("In the versions", "bold underline"))
+    for mark, meaning in MARKS:
+        table.add_row(mark, meaning)
     return table
 
 
@@ -65,6 +78,7 @@ class HelpScreen(ModalScreen[None]):
             body.border_subtitle = "Esc closes"
             yield Static(Text(INTRO))
             yield Static(help_table(self.keymap))
+            yield Static(marks_table())
 
     def action_dismiss(self) -> None:  # type: ignore[override]
         self.dismiss(None)

@@ -41,6 +41,7 @@ from newsdiff_tui.store import Store, article_from_doc
 from newsdiff_tui.timeutil import from_iso, to_iso
 from newsdiff_tui.tui import keys
 from newsdiff_tui.tui.activity import step_aside
+from newsdiff_tui.tui.backfill import Backfill, finished_notice, progress_text
 from newsdiff_tui.tui.commands import NewsdiffCommands
 from newsdiff_tui.tui.diffmemo import DiffMemo
 from newsdiff_tui.tui.fmt import ago, clock_time, failure_text, safe
@@ -50,6 +51,9 @@ from newsdiff_tui.tui.messages import (
     ArticleChecked,
     ArticleDeleted,
     ArticleUnreadable,
+    BackfillFinished,
+    BackfillPaused,
+    BackfillProgress,
     BrowserOpened,
     CheckProgress,
     ExportWritten,
@@ -72,6 +76,7 @@ from newsdiff_tui.tui.widgets.article_list import ArticleList
 from newsdiff_tui.tui.widgets.bars import AppHeader, StatusBar
 from newsdiff_tui.tui.widgets.diff_view import DiffContent, DiffView
 from newsdiff_tui.tui.widgets.timeline import VersionTimeline
+from newsdiff_tui.urls import url_problem
 
 if TYPE_CHECKING:
     from newsdiff_tui.tracker import CheckOptions
@@ -140,6 +145,8 @@ class MainScreen(Screen[None]):
         self.shown_id: str | None = None  # the article whose versions the timeline holds
         self.network_ok: bool | None = None
         self.refresh_job: Refresh | None = None
+        self.backfill_job: Backfill | None = None
+        self._backfill_for: str | None = None  # the article of the running or last backfill
         self._diff_key: tuple[Any, ...] | None = None  # what the diff view was asked to show
         self._failures_noticed = 0
         self._asked: set[str] = set()  # articles the running refresh checks because you asked
@@ -217,6 +224,8 @@ class MainScreen(Screen[None]):
     def on_unmount(self) -> None:
         if self.refresh_job is not None:
             self.refresh_job.cancel()
+        if self.backfill_job is not None:
+            self.backfill_job.cancel()
 
     # ----- header and status ------------------------------------------------------------
     def _midnight(self) -> str:
@@ -268,7 +277,7 @@ class MainScreen(Screen[None]):
     # ----- selection: an article ----------------------------------------------------------
     def on_article_list_highlighted(self, message: ArticleList.Highlighted) -> None:
         if message.article_id != self.article_id:
-            if not self.refreshing and self.article_id is not None:
+            if not self.refreshing and not self.backfilling and self.article_id is not None:
                 self.say("")  # a message about where you were no longer applies
             self.select_article(message.article_id)
 
@@ -281,7 +290,7 @@ class MainScreen(Screen[None]):
         if article_id is None:
             self.shown_id = None
             self.timeline.set_versions([])
-            self.timeline.border_subtitle = ""
+            self.timeline.set_check_note("")
             self.header.problem = ""
             if self.rows.total == 0:
                 self.show_message(EMPTY_STATE)
@@ -312,7 +321,7 @@ class MainScreen(Screen[None]):
         self.header.problem = problem
         # A Text, so that Textual does not read the server's words as markup.
         subtitle = f"last check failed: {problem} · {label}" if problem else label
-        self.timeline.border_subtitle = Text(subtitle)  # type: ignore[assignment]
+        self.timeline.set_check_note(Text(subtitle))
 
     @work(
         thread=True,
@@ -343,13 +352,19 @@ class MainScreen(Screen[None]):
             before = len(timeline.versions)
             follow = message.article_id in self._follow
             self._follow.discard(message.article_id)
-            keep = None if follow else selected
-            timeline.set_versions(message.versions, select=keep, base=timeline.base)
+            # Versions seen earlier (a backfill, an import) shift the numbers after them.
+            keep = None if follow else timeline.renumbered(selected, message.versions)
+            base = timeline.renumbered(timeline.base, message.versions)
+            newer = timeline.seen_after_latest(message.versions)
+            timeline.set_versions(message.versions, select=keep, base=base)
             added = len(message.versions) - before
-            if added > 0 and keep is not None:
+            if added > 0 and keep is not None and newer:
                 latest = message.versions[-1].number
                 noun = "version" if added == 1 else "versions"
                 self.say(f"New {noun} of this article, up to v{latest} · End shows the latest")
+            elif added > 0 and keep is not None and message.article_id != self._backfill_for:
+                noun = "version" if added == 1 else "versions"
+                self.say(f"{added} earlier {noun} of this article stored · you stay on v{keep}")
         else:
             timeline.set_versions(message.versions)
         self.shown_id = message.article_id
@@ -366,7 +381,7 @@ class MainScreen(Screen[None]):
 
     # ----- selection: a version, and the diff ---------------------------------------------
     def on_version_timeline_highlighted(self, message: VersionTimeline.Highlighted) -> None:
-        if not self.refreshing:
+        if not self.refreshing and not self.backfilling:
             self.say("")
         self.show_selected_diff()
 
@@ -533,6 +548,8 @@ class MainScreen(Screen[None]):
             error = f"{type(worker.error).__name__}: {worker.error}"
             if worker.group == "refresh":
                 self.refresh_job = None
+            if worker.group == "backfill":
+                self.backfill_job = None
             self.say(Text(f"{worker.group} failed: {safe(error)}"))
             self.notify(f"{worker.group} failed: {safe(error)}", severity="error", markup=False)
 
@@ -666,7 +683,18 @@ class MainScreen(Screen[None]):
     def action_open_browser(self) -> None:
         article = self.selected_article()
         if article is not None:
-            self.open_worker(article.url)
+            self.open_worker(self.archive_page() or article.url)
+
+    def archive_page(self) -> str | None:
+        """The archive page ``o`` opens: the selected version's, when it is archived and the
+        versions or the diff have the focus (the article list opens the article)."""
+        if self.focused is None or self.focused in (self.articles, self.filter_box):
+            return None
+        version = self.timeline.selected
+        if self.shown_id != self.article_id or version is None or not version.archived:
+            return None
+        url = version.origin_url
+        return url if url and url_problem(url) is None else None
 
     @work(thread=True, exit_on_error=False, group="browser", description="open a browser")
     def open_worker(self, url: str) -> None:
@@ -844,6 +872,59 @@ class MainScreen(Screen[None]):
         if extra > 0:
             self.notify(f"{extra} more checks failed (marked ! in the list)", severity="error")
         self.notify(text, title="Refresh done", severity="error" if s.failed else "information")
+
+    # ----- backfill from the Wayback Machine -----------------------------------------------
+    @property
+    def backfilling(self) -> bool:
+        """Whether a backfill runs now."""
+        return self.backfill_job is not None
+
+    def action_backfill_selected(self) -> None:
+        """Turn the selected article's captures in the Wayback Machine into versions (``W``)."""
+        if self.backfill_job is not None:
+            self.notify(
+                f"A backfill is already running ({self.backfill_job.label}): wait for it to end",
+                severity="warning",
+                timeout=3,
+                markup=False,
+            )
+            return
+        article = self.selected_article()
+        if article is None:
+            self.notify("Select an article to backfill", severity="warning")
+            return
+        self.backfill_job = Backfill(self.store, article, self.post_message)
+        self._backfill_for = article.id
+        self.say("Backfill: searching the archive…")
+        self.backfill_worker(self.backfill_job)
+
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="backfill",
+        description="backfill from the archive",
+    )
+    def backfill_worker(self, job: Backfill) -> None:
+        """Run a backfill (see ``tui/backfill.py``) in a thread of its own."""
+        job.run()
+
+    def on_backfill_progress(self, message: BackfillProgress) -> None:
+        self.say(Text(progress_text(message)))
+        if message.stored:
+            self.reload_index()  # the new version shows in place (see ``on_versions_loaded``)
+
+    def on_backfill_paused(self, message: BackfillPaused) -> None:
+        text = f"Backfill paused: {safe(message.message)}"
+        self.say(Text(text))
+        self.notify(text, title="Backfill", severity="warning", markup=False)
+
+    def on_backfill_finished(self, message: BackfillFinished) -> None:
+        self.backfill_job = None
+        text, severity = finished_notice(message.summary, message.error)
+        self.say(Text(text))
+        self.notify(f"{message.label}\n{text}", title="Backfill", severity=severity, markup=False)
+        self.reload_index()
 
     @on(Input.Blurred, "#filter")
     def _filter_left(self, event: Input.Blurred) -> None:

@@ -3,13 +3,19 @@
 The change stats of each row need a diff of the version with the one before it; the screen's
 worker computes them off the UI thread and hands them over with ``set_stats``. Until a row's
 stats arrive it shows ``…``: rendering a row never diffs anything.
+
+Where a version's text was seen is marked when an article has versions from elsewhere (``⌂``
+a Wayback Machine capture, ``i`` another tracker's import), and the pane's bottom border names
+the selected one's origin (``v0 · archived 22 Nov 2019 09:15 · web.archive.org``) before the
+article's check state. ``MARKS`` explains every mark (the help screen lists it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from datetime import tzinfo
 from typing import ClassVar
+from urllib.parse import urlsplit
 
 from rich.text import Text
 from textual.binding import BindingType
@@ -17,12 +23,34 @@ from textual.events import Click
 from textual.message import Message
 
 from newsdiff_tui.model import Version
-from newsdiff_tui.tui.fmt import clock_time, short_gap
+from newsdiff_tui.tui.fmt import clock_time, local, safe, short_gap
 from newsdiff_tui.tui.keys import VERSIONS, move_binding, pane_bindings
 from newsdiff_tui.tui.widgets.lineview import LineView
 
 Pair = tuple[int, int]  # (old version number, new version number)
 PENDING = "…"
+ORIGIN_MARKS = {"wayback": "⌂", "import": "i"}  # live versions have none
+# Every mark a row can carry, for the help screen and the README.
+MARKS: tuple[tuple[str, str], ...] = (
+    ("⌂", "archived: the text of a Wayback Machine capture, at its capture time (W)"),
+    ("i", "imported from another tracker (newsdiff-tui import)"),
+    ("↺ back to vN", "the text returned to that of an earlier version"),
+    ("· boring", "only whitespace, quotes, dashes or punctuation changed (h shows them)"),
+    ("◆ base", "the base version the selected one is compared with (b)"),
+    ("~5¶ +1¶ +61 −38 words", "paragraphs changed, added, removed, moved; words added, removed"),
+)
+
+
+def origin_note(version: Version, tz: tzinfo | None) -> str:
+    """Where a version's text was seen, for one line (safe text); "" for our own fetches."""
+    if version.origin == "wayback":
+        when = local(version.fetched_at, tz).strftime("%d %b %Y %H:%M")
+        host = urlsplit(version.origin_url or "").hostname
+        return f"v{version.number} · archived {when}" + (f" · {safe(host)}" if host else "")
+    if version.origin == "import":
+        ref = f" · original id {safe(version.origin_ref)}" if version.origin_ref else ""
+        return f"v{version.number} · imported{ref}"
+    return ""
 
 
 class VersionTimeline(LineView):
@@ -44,12 +72,17 @@ class VersionTimeline(LineView):
         "version-timeline--dim",
         "version-timeline--mark",
         "version-timeline--base",
+        "version-timeline--origin",
     }
 
     AUTO_HEIGHT = True
     DEFAULT_CSS = """
     VersionTimeline {
         overflow-y: auto;
+    }
+    VersionTimeline > .version-timeline--origin {
+        color: $primary;
+        text-style: bold;
     }
     """
 
@@ -73,6 +106,8 @@ class VersionTimeline(LineView):
         self.stats: dict[Pair, str] = {}
         self._tz = tz
         self._generation = 0  # bumps when the rows change, for the row cache key
+        self._marked = False  # whether rows have an origin column (versions from elsewhere)
+        self._check_note: str | Text = ""  # the article's check state, set by the screen
 
     # ----- data -------------------------------------------------------------------------
     def set_versions(
@@ -86,7 +121,41 @@ class VersionTimeline(LineView):
             self.stats = {}  # another article (a reload that only adds versions keeps them)
         self.versions = versions
         self.base = base if base in known else None
+        self._marked = any(v.origin != "live" for v in versions)
         self._recompute(select=select)
+
+    def renumbered(self, number: int | None, versions: Sequence[Version]) -> int | None:
+        """The number that version ``number`` of the versions shown now has in ``versions``,
+        a reload of the same article: versions seen earlier (a backfill, an import) may have
+        come in before it and shifted its number. None if it is gone."""
+        old = next((v for v in self.versions if v.number == number), None)
+        if old is None:
+            return None
+        same = (old.fetched_at, old.text_hash)
+        return next((v.number for v in versions if (v.fetched_at, v.text_hash) == same), None)
+
+    def seen_after_latest(self, versions: Sequence[Version]) -> int:
+        """How many of ``versions`` (a reload) were seen after the latest version shown now:
+        new versions, rather than earlier ones a backfill or an import placed before it."""
+        if not self.versions:
+            return len(versions)
+        latest = self.versions[-1].fetched_at
+        return sum(1 for v in versions if v.fetched_at > latest)
+
+    def set_check_note(self, note: str | Text) -> None:
+        """The article's check state for the bottom border (after the selected version's
+        origin); a ``Text``, so that web text in it is never read as markup."""
+        self._check_note = note
+        self._update_note()
+
+    def _update_note(self) -> None:
+        """The bottom border: the selected version's origin (if not ours), the check state."""
+        selected = self.selected
+        origin = origin_note(selected, self._tz) if selected is not None else ""
+        note = self._check_note
+        if origin:
+            note = Text.assemble(origin, " · ", note) if note else Text(origin)
+        self.border_subtitle = note  # type: ignore[assignment]
 
     def set_show_boring(self, show: bool) -> None:
         self.show_boring = show
@@ -108,6 +177,7 @@ class VersionTimeline(LineView):
         else:
             self.cursor = max(len(self.shown) - 1, 0)
         self._generation += 1
+        self._update_note()
         self.set_row_count(len(self.shown))
         self.scroll_row_visible(self.cursor)
         # The height follows the row count (auto height): scroll again once laid out, or a
@@ -159,6 +229,7 @@ class VersionTimeline(LineView):
         if index == self.cursor:
             return
         old, self.cursor = self.cursor, index
+        self._update_note()
         self.refresh_line(old)
         self.refresh_line(index)
         self.scroll_row_visible(index)
@@ -190,6 +261,9 @@ class VersionTimeline(LineView):
         line = Text(no_wrap=True, overflow="ellipsis")
         line.append("▶ " if row == self.cursor else "  ")
         line.append(f"v{version.number:<3}", style("version-timeline--mark"))
+        if self._marked:
+            line.append(ORIGIN_MARKS.get(version.origin, " "), style("version-timeline--origin"))
+            line.append(" ")
         line.append(f"{when}  ")
         if previous is None:
             line.append(f"{'first seen':<9}", style("version-timeline--dim"))
