@@ -170,6 +170,23 @@ def test_429s_of_one_episode_count_once_and_repeated_ones_stop_everything() -> N
         gate.throttled(None, started=200.0)
     with pytest.raises(ArchiveStopped):
         starts(gate, clock, ["capture"])
+    # A long-lived process (the app) may ask again once the stop has run its hour, not before.
+    clock.time = 200.0 + 3599.0
+    with pytest.raises(ArchiveStopped):
+        starts(gate, clock, ["capture"])
+    clock.time = 200.0 + 3600.0
+    assert starts(gate, clock, ["capture"]) == [3800.0]
+    assert gate.stopped is None
+
+
+def test_an_unreachable_archive_stops_traffic_for_a_minute() -> None:
+    clock = SimulatedClock()
+    gate = ArchiveGate(clock=clock)
+    gate.stop("cannot reach the archive")
+    with pytest.raises(ArchiveStopped, match="cannot reach the archive"):
+        starts(gate, clock, ["cdx"])
+    clock.time = 60.0
+    assert starts(gate, clock, ["cdx"]) == [60.0]
 
 
 def test_a_success_ends_an_episode_and_a_huge_retry_after_stops_the_run() -> None:

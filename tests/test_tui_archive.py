@@ -171,7 +171,7 @@ async def test_an_archive_that_keeps_refusing_stops_the_backfill_and_says_why(
         assert main.backfill_job is None
         stopped = (
             "Backfill stopped: the archive asked us to slow down 3 times in a row: "
-            "stopped to avoid being blocked; try again later"
+            "stopped to avoid being blocked; try again in an hour"
         )
         assert str(main.status.message) == stopped
     assert notices[-1].endswith(stopped)

@@ -74,6 +74,11 @@ MAX_PAGES = 20  # a page with more captures than 10,000 is not an article
 PAUSE_WITHOUT_RETRY_AFTER = 60.0  # seconds, doubling with each 429 in a row
 MAX_PAUSE = 600.0  # a longer Retry-After stops the run instead of waiting
 MAX_THROTTLES = 3  # 429s in a row (without a success between) that stop the run
+# How long a stop lasts in a long-lived process (the app): the archive's own block for ignored
+# 429s is an hour, so after its refusals we stay away as long; an unreachable archive (offline?)
+# may be tried again soon.
+STOP_AFTER_THROTTLES = 3600.0
+STOP_AFTER_UNREACHABLE = 60.0
 RETRIES = 3  # extra attempts after a 5xx, a timeout or a dropped connection
 BACKOFF = 2.0  # seconds before the first retry; doubles per attempt
 TIMEOUT = 30.0
@@ -194,7 +199,8 @@ class ArchiveGate:
         self.paused_until = 0.0
         self._paused_at = -1.0  # when the current pause began
         self._throttles = 0  # 429s in a row
-        self.stopped: str | None = None  # why the archive must not be asked again, if so
+        self.stopped: str | None = None  # why the archive must not be asked for now, if so
+        self._stopped_until = 0.0
 
     async def slot(self, kind: Kind) -> float:
         """Wait for a turn to start a request of ``kind``; returns the clock's time at the start.
@@ -216,8 +222,13 @@ class ArchiveGate:
                     return now
 
     def _check_stopped(self) -> None:
-        if self.stopped is not None:
+        """Raise ``ArchiveStopped`` during a stop; a stop that has run its time is lifted."""
+        if self.stopped is None:
+            return
+        if self.clock.now() < self._stopped_until:
             raise ArchiveStopped(self.stopped)
+        self.stopped = None
+        self._throttles = 0
 
     def throttled(self, retry_after: float | None, started: float) -> float:
         """Record a 429 for a request started at ``started``: pause all traffic; returns the
@@ -241,7 +252,8 @@ class ArchiveGate:
                     f"the archive asked us to slow down {self._throttles} times in a row"
                     if self._throttles >= MAX_THROTTLES
                     else f"the archive asked us to wait {pause / 60:.0f} minutes"
-                ) + ": stopped to avoid being blocked; try again later"
+                ) + ": stopped to avoid being blocked; try again in an hour"
+                self._stopped_until = now + STOP_AFTER_THROTTLES
                 raise ArchiveStopped(self.stopped)
             self._paused_at = now
             self.paused_until = max(self.paused_until, now + pause)
@@ -252,10 +264,12 @@ class ArchiveGate:
         with self._lock:
             self._throttles = 0
 
-    def stop(self, reason: str) -> None:
-        """Refuse every further request of this process's run (the archive is unreachable)."""
+    def stop(self, reason: str, *, seconds: float = STOP_AFTER_UNREACHABLE) -> None:
+        """Refuse every request for ``seconds`` (the archive is unreachable): the rest of a
+        CLI run, and a while in the app."""
         with self._lock:
             self.stopped = reason
+            self._stopped_until = self.clock.now() + seconds
 
 
 _default_gate: ArchiveGate | None = None
