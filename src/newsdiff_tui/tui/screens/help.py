@@ -41,7 +41,7 @@ def help_table(keymap: dict[str, str] | None = None) -> Table:
         table.add_row(keys, what, "", "")
     table.add_row("", "", "", "")
     for command in COMMANDS:
-        where = ", ".join(PANE_NAMES[p] for p in command.panes) or "every pane"
+        where = ", ".join(PANE_NAMES[p] for p in command.panes) or "-"
         if len(command.panes) == len(PANE_NAMES):
             where = "every pane"
         table.add_row(key_label(command, keymap), command.help, command.id, where)
