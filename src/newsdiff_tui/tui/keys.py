@@ -125,6 +125,14 @@ COMMANDS: tuple[Command, ...] = (
         "diff.fold", "f", "toggle_fold", "Fold", "Fold or unfold unchanged paragraphs", (DIFF,)
     ),
     Command(
+        "view.maximize",
+        "z",
+        "toggle_maximize",
+        "Zoom",
+        "Give the focused pane the whole screen, or give it back (Esc too)",
+        EVERY_PANE,
+    ),
+    Command(
         "diff.blame",
         "B",
         "toggle_blame",
@@ -146,14 +154,6 @@ COMMANDS: tuple[Command, ...] = (
         "show_stats",
         "Stats",
         "Statistics per source: how often and how fast articles change",
-    ),
-    Command(
-        "view.maximize",
-        "z",
-        "toggle_maximize",
-        "Zoom",
-        "Give the focused pane the whole screen, or give it back (Esc too)",
-        EVERY_PANE,
     ),
 )
 

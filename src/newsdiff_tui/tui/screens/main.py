@@ -258,7 +258,8 @@ class MainScreen(Screen[None]):
         if self.rows.filter:
             parts.append(f"filter “{self.rows.filter}”: {len(self.rows)} of {self.rows.total}")
         if self.rows.search:
-            parts.append(f"text “{self.rows.search.typed}”: {len(self.rows)} of {self.rows.total}")
+            search, shown = self.rows.search, f"{len(self.rows)} of {self.rows.total}"
+            parts.append(f"text “{search.typed}”: {shown} ({search.versions} versions)")
         if self.diff_view.split:
             parts.append("side by side")
         if self.diff_view.fold:

@@ -47,7 +47,7 @@ from newsdiff_tui.tui.widgets.lineview import LineView
 
 POST_EVERY = 0.1  # seconds between two batches of lines from the worker (the first goes at once)
 Place = tuple[Literal["top", "change", "line"], int]
-BLAME_LEGEND = "vN: brought by · +time: after first seen · ~vN: edited · ↺vN: restored"
+BLAME_LEGEND = "vN +time: brought it · ~vN: edited · ↺vN: restored"
 
 
 @dataclass(frozen=True)

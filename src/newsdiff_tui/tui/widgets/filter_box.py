@@ -38,5 +38,5 @@ class FilterBox(Input):
             self.border_title = f"Filter titles · {self.switch_key}: search the text"
             self.border_subtitle = "Enter keeps it · Esc clears it"
         else:
-            self.border_title = f"Search the text of every version · {self.switch_key}: titles"
+            self.border_title = f"Search every version · {self.switch_key}: titles"
             self.border_subtitle = "Enter searches · Esc clears it"
