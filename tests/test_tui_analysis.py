@@ -188,15 +188,16 @@ async def test_ctrl_t_searches_the_text_of_every_version(
         assert any(m.startswith("Building the search index of 3 articles") for m in messages)
         assert (root / "search.sqlite3").exists()
         assert [main.rows.id_at(i) for i in range(len(main.rows))] == [ids["storm"]]
-        assert main.status.message.plain == "“cancelled” in 5 version(s) of 1 article"
-        assert "text “cancelled”: 1 of 3 (5 versions)" in main.status.view
+        assert main.status.message.plain == "“cancelled” in 5 versions of 1 article"
+        assert "text “cancelled”: 1 of 3" in main.status.view
+        assert main.articles.border_subtitle == "1 · 5 versions found · by last change"
         assert app.focused is main.articles
         assert threads == [False]
         # Words added: the seed's quote came with v1; the status shows where, with an excerpt.
         main = await press(pilot, "slash", "ctrl+u", *"+compromise", "enter")
         assert [main.rows.id_at(i) for i in range(len(main.rows))] == [ids["seed"]]
         assert main.article_id == ids["seed"]
-        assert "“+compromise” added in 1 version(s) of 1 article" in messages
+        assert "“+compromise” added in 1 version of 1 article" in messages
         # The cursor went to the article found: the status says where the words are.
         assert main.status.message.plain.startswith("added in v1 of 2: ")
         assert QUOTE in main.status.message.plain

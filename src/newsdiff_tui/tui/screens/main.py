@@ -35,6 +35,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from newsdiff_tui.config import ViewSettings, ViewState
 from newsdiff_tui.difftext import stats_compact
 from newsdiff_tui.errors import NewsdiffError
+from newsdiff_tui.export_html import plural
 from newsdiff_tui.model import Article, Version
 from newsdiff_tui.schedule import describe_next_check
 from newsdiff_tui.search import compact_ranges
@@ -258,8 +259,7 @@ class MainScreen(Screen[None]):
         if self.rows.filter:
             parts.append(f"filter “{self.rows.filter}”: {len(self.rows)} of {self.rows.total}")
         if self.rows.search:
-            search, shown = self.rows.search, f"{len(self.rows)} of {self.rows.total}"
-            parts.append(f"text “{search.typed}”: {shown} ({search.versions} versions)")
+            parts.append(f"text “{self.rows.search.typed}”: {len(self.rows)} of {self.rows.total}")
         if self.diff_view.split:
             parts.append("side by side")
         if self.diff_view.fold:
@@ -270,7 +270,10 @@ class MainScreen(Screen[None]):
             parts.append("boring shown")
         self.status.view = " · ".join(parts)
         sort = SORT_LABELS[self.rows.sort]
-        if self.rows.total:
+        if self.rows.search:
+            found = plural(self.rows.search.versions, "version")
+            self.articles.border_subtitle = f"{len(self.rows)} · {found} found · by {sort}"
+        elif self.rows.total:
             self.articles.border_subtitle = f"{len(self.rows)} · by {sort}"
         else:
             self.articles.border_subtitle = "empty · press a to add a URL"
@@ -730,15 +733,8 @@ class MainScreen(Screen[None]):
         self.rows.set_search(matches)
         self.articles.reload(keep_id=keep if keep in matches.hits else self.rows.id_at(0))
         self.update_view_status()
-        noun = "article" if len(matches.hits) == 1 else "articles"
-        self.say(
-            Text.assemble(
-                "“",
-                safe(message.typed),
-                f"” {MODE_WORDS[query.mode]} {matches.versions} version(s) of "
-                f"{len(matches.hits)} {noun}",
-            )
-        )
+        found = f"{plural(matches.versions, 'version')} of {plural(len(matches.hits), 'article')}"
+        self.say(Text.assemble("“", safe(message.typed), f"” {MODE_WORDS[query.mode]} {found}"))
         if box.has_focus:
             self.articles.focus()
 
