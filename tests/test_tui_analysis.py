@@ -204,6 +204,7 @@ async def test_ctrl_t_searches_the_text_of_every_version(
         # Words removed: v4 of the storm story dropped the residents' sentence.
         main = await press(pilot, "slash", "ctrl+u", *"-residents", "enter")
         assert [main.rows.id_at(i) for i in range(len(main.rows))] == [ids["storm"]]
+        assert main.status.message.plain.startswith("removed in v4 of 5; v3 had: Residents")
         # Nothing found: said, and the list stays as it was.
         main = await press(pilot, "slash", "ctrl+u", *'"cancelled ferries"', "enter")
         assert main.status.message.plain == "Nothing found: no version has “cancelled ferries”"

@@ -754,7 +754,11 @@ class MainScreen(Screen[None]):
         if hit is None or self.refreshing:
             return
         numbers = "v" + compact_ranges(v.number for v in hit.versions).replace(",", ", v")
-        line = Text(f"{MODE_WORDS[search.query.mode]} {numbers} of {hit.version_count}: ")
+        line = Text(f"{MODE_WORDS[search.query.mode]} {numbers} of {hit.version_count}")
+        # A removal is shown by what the version before it said (as the search command does).
+        line.append(
+            f"; v{hit.versions[0].number - 1} had: " if search.query.mode == "removed" else ": "
+        )
         for text, matched in hit.excerpt:
             line.append(safe(text), "bold reverse" if matched else "")
         self.say(line)
