@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -14,17 +15,29 @@ import pytest
 from rich.console import Console
 from test_stats import build as build_stats_cache
 from test_tui_snapshots import keys
-from test_tui_support import NOW, SEED, SIZE, add_versions, build_newsroom, press, settle, tui
+from test_tui_support import (
+    NOW,
+    SEED,
+    SIZE,
+    add_versions,
+    build_newsroom,
+    press,
+    settle,
+    tui,
+    wait_until,
+)
 from textual.widgets import DataTable, ProgressBar
 
 from newsdiff_tui.blame import blame
 from newsdiff_tui.history import load_history
 from newsdiff_tui.model import ArticleText, Version
 from newsdiff_tui.search import SearchIndex
+from newsdiff_tui.stats import collect_stats
 from newsdiff_tui.store import Store
 from newsdiff_tui.tui import diffrender
 from newsdiff_tui.tui.app import NewsdiffApp
 from newsdiff_tui.tui.diffrender import DiffStyles, blame_pieces, render_blame
+from newsdiff_tui.tui.screens import stats as stats_screen
 from newsdiff_tui.tui.screens.main import MainScreen
 from newsdiff_tui.tui.screens.stats import FirstChangeChart, StatsScreen
 from newsdiff_tui.tui.widgets import diff_view
@@ -279,16 +292,43 @@ async def test_the_stats_screen_of_an_empty_cache_says_why(tmp_path: Path) -> No
         assert isinstance(app.screen, MainScreen)
 
 
-async def test_closing_the_stats_screen_at_once_stops_its_worker(tmp_path: Path) -> None:
+async def test_escape_stops_the_stats_worker_between_two_histories(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with Store(tmp_path / "cache") as store:
         build_stats_cache(store)
+    closed = threading.Event()
+    outcome: list[str] = []
+
+    def collect(store: Store, *, progress: Callable[[int, int], None], **_: Any) -> Any:
+        progress(1, 6)
+        closed.wait(timeout=30)  # until the screen is closed (the test's event, no race)
+        try:
+            progress(2, 6)
+        except Exception as exc:
+            outcome.append(type(exc).__name__)
+            raise
+        outcome.append("went on")
+        return collect_stats(store)
+
+    monkeypatch.setattr(stats_screen, "collect_stats", collect)
     app = tui(tmp_path / "cache")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("S", "escape")
+        await pilot.press("S")
+        await wait_until(
+            pilot,
+            lambda: (
+                isinstance(app.screen, StatsScreen)
+                and app.screen.query_one("#stats-bar", ProgressBar).progress == 1
+            ),
+            "the stats screen counting histories",
+        )
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, MainScreen), "the screen closed")
+        closed.set()
         await settle(pilot)
-        assert isinstance(app.screen, MainScreen)
-        assert not [w for w in app.workers if w.group == "stats-report" and not w.is_finished]
+        assert outcome == ["_Cancelled"]  # it stopped at the next history, reading no more
 
 
 # ----- a moved paragraph ----------------------------------------------------------------------
