@@ -31,6 +31,7 @@ from newsdiff_tui.diff import ParagraphDiff, WordOp, diff
 from newsdiff_tui.difftext import HTML_MARKS, Side, render_words, stats_summary
 from newsdiff_tui.export import Change, changes, check_status, utc_time, xml_text
 from newsdiff_tui.model import Article, Version
+from newsdiff_tui.textnorm import plural
 from newsdiff_tui.timeutil import humanize_delta
 from newsdiff_tui.urls import url_problem
 
@@ -112,11 +113,6 @@ def external_link(url: str, text: str | None = None) -> str:
     if url_problem(url) is not None:
         return label
     return f'<a href="{esc(url)}" rel="noreferrer noopener">{label}</a>'
-
-
-def plural(count: int, noun: str, nouns: str | None = None) -> str:
-    """'1 version', '3 versions'."""
-    return f"{count} {noun if count == 1 else (nouns or noun + 's')}"
 
 
 def changed_times(count: int) -> str:

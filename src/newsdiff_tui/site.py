@@ -51,13 +51,13 @@ from newsdiff_tui.export_html import (
     esc,
     page,
     pair_anchor,
-    plural,
     render_compare,
     render_html,
 )
 from newsdiff_tui.model import Article, Version
 from newsdiff_tui.storage import atomic_write_json, read_json_file
 from newsdiff_tui.store import Store
+from newsdiff_tui.textnorm import plural
 from newsdiff_tui.timeutil import to_iso
 from newsdiff_tui.urls import url_problem
 

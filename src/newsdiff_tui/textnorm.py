@@ -101,3 +101,8 @@ def display_safe(text: object, *, one_line: bool = False) -> str:
         text = "" if text is None else str(text)
     text = strip_control(unicodedata.normalize("NFC", text).translate(_BIDI_CONTROLS))
     return _WHITESPACE.sub(" ", text).strip() if one_line else text
+
+
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """'1 version', '3 versions'."""
+    return f"{count} {noun if count == 1 else (nouns or noun + 's')}"

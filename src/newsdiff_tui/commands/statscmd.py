@@ -10,16 +10,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import timedelta
 from typing import Any
 
 from newsdiff_tui.commands.common import open_store, parse_since
 from newsdiff_tui.export import md_escape
 from newsdiff_tui.stats import HISTOGRAM_BINS, SourceStats, StatsReport, collect_stats
-from newsdiff_tui.textnorm import display_safe
-from newsdiff_tui.timeutil import humanize_delta
+from newsdiff_tui.statstable import HEADERS, bars, report_rows, scope_text
 
-BAR = "█"
 BAR_WIDTH = 40
 
 DESCRIPTION = """\
@@ -93,73 +90,9 @@ def _progress_printer() -> Any:
 # ----- formatting ---------------------------------------------------------------------------
 
 
-def _pct(share: float | None) -> str:
-    """A share as a percentage: whole when it is one, else with one decimal (16.7%)."""
-    if share is None:
-        return "-"
-    percent = share * 100
-    return f"{percent:.0f}%" if abs(percent - round(percent)) < 0.05 else f"{percent:.1f}%"
-
-
-def _delay(delay: timedelta | None) -> str:
-    return "-" if delay is None else humanize_delta(delay.total_seconds())
-
-
-def _kinds(stats: SourceStats) -> str:
-    shares = stats.paragraph_shares
-    return "/".join(_pct(shares[kind]) for kind in ("added", "deleted", "modified", "moved"))
-
-
-def _row(stats: SourceStats) -> list[str]:
-    return [
-        display_safe(stats.source),
-        str(stats.articles),
-        f"{stats.versions_mean:.1f}/{stats.versions_median:g}/{stats.versions_max}",
-        _pct(stats.changed_share),
-        _pct(stats.changed_24h_share),
-        _delay(stats.first_change_median),
-        _pct(stats.headline_changed_share),
-        _kinds(stats),
-    ]
-
-
-HEADERS = [
-    "source",
-    "articles",
-    "versions avg/med/max",
-    "changed",
-    "in 24 h",
-    "1st change (median)",
-    "headline",
-    "¶ add/del/mod/move",
-]
-
-
-def _rows(report: StatsReport) -> list[list[str]]:
-    rows = [_row(s) for s in report.sources]
-    if len(report.sources) > 1:
-        rows.append(_row(report.overall))
-    return rows
-
-
-def _scope(report: StatsReport) -> str:
-    parts = []
-    if report.source:
-        parts.append(f"source {report.source}")
-    if report.since:
-        parts.append(f"first seen since {report.since:%Y-%m-%d %H:%M} UTC")
-    return f"({', '.join(parts)})" if parts else ""
-
-
-def _bars(histogram: tuple[int, ...]) -> list[str]:
-    """A bar per bin, scaled so that the largest count fills ``BAR_WIDTH``."""
-    top = max(histogram) or 1
-    return [BAR * round(BAR_WIDTH * n / top) if n else "" for n in histogram]
-
-
 def render_text(report: StatsReport) -> str:
     """An aligned table (numbers right-aligned) and the histogram as a bar chart."""
-    rows = _rows(report)
+    rows = report_rows(report)
     widths = [max(len(r[k]) for r in [HEADERS, *rows]) for k in range(len(HEADERS))]
 
     def line(cells: list[str]) -> str:
@@ -167,14 +100,15 @@ def render_text(report: StatsReport) -> str:
         out += [cell.rjust(width) for cell, width in zip(cells[1:], widths[1:], strict=True)]
         return "  ".join(out).rstrip()
 
-    lines = [f"Statistics of {report.overall.articles} article(s) {_scope(report)}".rstrip(), ""]
+    title = f"Statistics of {report.overall.articles} article(s) {scope_text(report)}"
+    lines = [title.rstrip(), ""]
     lines += [line(HEADERS), *(line(r) for r in rows), ""]
     overall = report.overall
     lines.append(f"Time to the first change ({overall.changed} changed article(s)):")
     total = overall.changed or 1
     label_width = max(len(label) for label, _ in HISTOGRAM_BINS)
     for (label, _), n, bar in zip(
-        HISTOGRAM_BINS, overall.histogram, _bars(overall.histogram), strict=True
+        HISTOGRAM_BINS, overall.histogram, bars(overall.histogram, BAR_WIDTH), strict=True
     ):
         lines.append(f"  {label:<{label_width}}  {n:>6}  {n / total:>4.0%}  {bar}".rstrip())
     return "\n".join(lines) + "\n"
@@ -189,16 +123,16 @@ def render_markdown(report: StatsReport) -> str:
         first, *rest = cells
         return "| " + " | ".join([md_escape(first), *(c.replace("|", "\\|") for c in rest)]) + " |"
 
-    title = f"Statistics of {report.overall.articles} article(s) {md_escape(_scope(report))}"
+    title = f"Statistics of {report.overall.articles} article(s) {md_escape(scope_text(report))}"
     lines = [f"# {title.rstrip()}", ""]
     lines += [md_row(HEADERS), "| --- " + "| ---: " * (len(HEADERS) - 1) + "|"]
-    lines += [md_row(r) for r in _rows(report)]
+    lines += [md_row(r) for r in report_rows(report)]
     overall = report.overall
     lines += ["", f"## Time to the first change ({overall.changed} changed article(s))", ""]
     lines += ["| time to first change | articles | share | |", "| --- | ---: | ---: | --- |"]
     total = overall.changed or 1
     for (label, _), n, bar in zip(
-        HISTOGRAM_BINS, overall.histogram, _bars(overall.histogram), strict=True
+        HISTOGRAM_BINS, overall.histogram, bars(overall.histogram, BAR_WIDTH), strict=True
     ):
         lines.append(md_row([label, str(n), f"{n / total:.0%}", bar]))
     return "\n".join(lines) + "\n"

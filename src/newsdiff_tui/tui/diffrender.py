@@ -3,20 +3,26 @@
 Deleted and inserted words are coloured *and* wrapped in markers that survive without colour
 (``[-old-]`` and ``{+new+}``, as ``git diff --word-diff`` writes them), with the text's own
 spacing (``difftext.pieces``): ``$4.[-2-]{+3+} billion``. A moved paragraph has a ``↕`` gutter
-under a ``↕ moved from ¶3 to ¶7`` label. All article text goes through ``Text.append``: markup
-in it is shown literally and never styles the screen.
+under a ``↕ moved from ¶3 to ¶7`` label. A blame shows each sentence of a version on its own
+line(s) after a gutter: the version that brought it, how long after the article was first
+seen, ``~vN`` if version N last edited it and ``↺vN`` if N restored it, coloured on a scale from
+the oldest version to the newest. All article text goes through ``Text.append``: markup in it is
+shown literally and never styles the screen.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from itertools import zip_longest
+from itertools import groupby, zip_longest
 
+from rich.color import Color, blend_rgb
 from rich.console import Console
 from rich.style import Style
 from rich.text import Text
 
+from newsdiff_tui.blame import Blame, BlamedSentence
 from newsdiff_tui.diff import ArticleDiff, FieldDiff, ParagraphDiff, WordOp
 from newsdiff_tui.difftext import (
     GIT_MARKS,
@@ -28,7 +34,7 @@ from newsdiff_tui.difftext import (
     unchanged_note,
 )
 from newsdiff_tui.model import ArticleText
-from newsdiff_tui.tui.fmt import safe
+from newsdiff_tui.tui.fmt import safe, short_gap
 
 DELETE_MARKS = GIT_MARKS["delete"]
 INSERT_MARKS = GIT_MARKS["insert"]
@@ -51,6 +57,8 @@ class DiffStyles:
     heading: Style = field(default_factory=lambda: Style(bold=True))
     dim: Style = field(default_factory=lambda: Style(dim=True))
     gutter: Style = field(default_factory=lambda: Style(bold=True))
+    blame_old: Style = field(default_factory=lambda: Style(color="#5f87af"))
+    blame_new: Style = field(default_factory=lambda: Style(color="#ffaf00", bold=True))
 
 
 @dataclass
@@ -232,4 +240,133 @@ def render_message(lines: Iterable[str | Text], width: int, console: Console) ->
     for line in lines:
         text = line if isinstance(line, Text) else Text(line)
         out.add(_wrap(text, width, console) if text.plain else [Text()])
+    return out
+
+
+# ----- blame ------------------------------------------------------------------------------
+
+BLAME_BAR = "▌"
+BLAME_RULE = " │ "
+BLAME_CHUNK = 25  # paragraphs per piece (as ``chunks.CHUNK`` for diffs)
+
+
+@dataclass(frozen=True)
+class BlamePiece:
+    """Some paragraphs of a blame to render, with what the whole blame decides: the gutter's
+    column widths, the version the colour scale ends at, and the newest change (its sentences
+    are the places ``n``/``N`` jump to). Only the first piece has the title."""
+
+    blame: Blame
+    version_width: int
+    age_width: int
+    mark_width: int
+    newest: int
+    first: bool = True
+
+    def bare(self) -> BlamePiece:
+        """This piece without a sentence: what every piece's rendering starts with (nothing)."""
+        blame = dataclasses.replace(self.blame, title=None, sentences=())
+        return dataclasses.replace(self, blame=blame, first=False)
+
+
+def last_touch(sentence: BlamedSentence) -> int:
+    """The last version that changed a sentence: brought it, edited it or restored it."""
+    return max(sentence.introduced, sentence.edited or 0, sentence.restored or 0)
+
+
+def blame_age(sentence: BlamedSentence) -> str:
+    """How long after the article was first seen a sentence came: ``+32 min``, or ``first``."""
+    seconds = sentence.after_first_seen.total_seconds()
+    return "first" if seconds <= 0 else f"+{short_gap(seconds)}"
+
+
+def blame_marks(sentence: BlamedSentence) -> str:
+    """``↺v3`` if version 3 restored a sentence, ``~v4`` if version 4 last edited it."""
+    marks = ""
+    if sentence.restored is not None:
+        marks += f"↺v{sentence.restored}"
+    if sentence.edited is not None:
+        marks += f"~v{sentence.edited}"
+    return marks
+
+
+def blame_pieces(b: Blame, size: int = BLAME_CHUNK) -> list[BlamePiece]:
+    """A blame as pieces of about ``size`` paragraphs that render, one after the other, as the
+    whole does (the gutter's widths are the whole blame's)."""
+    rows = ([b.title] if b.title else []) + list(b.sentences)
+    piece = BlamePiece(
+        blame=b,
+        version_width=max((len(f"v{s.introduced}") for s in rows), default=2),
+        age_width=max((len(blame_age(s)) for s in rows), default=5),
+        mark_width=max((len(blame_marks(s)) for s in rows), default=0),
+        newest=max((last_touch(s) for s in rows), default=b.version),
+    )
+    paragraphs = [list(group) for _, group in groupby(b.sentences, key=lambda s: s.paragraph)]
+    if len(paragraphs) <= size:
+        return [piece]
+    pieces = []
+    for start in range(0, len(paragraphs), size):
+        sentences = tuple(s for group in paragraphs[start : start + size] for s in group)
+        first = start == 0
+        blame = dataclasses.replace(b, title=b.title if first else None, sentences=sentences)
+        pieces.append(dataclasses.replace(piece, blame=blame, first=first))
+    return pieces
+
+
+def blame_colour(age: float, styles: DiffStyles) -> Style:
+    """The colour of an age on the scale: 0 is the oldest version's, 1 the newest's."""
+    old, new = styles.blame_old.color, styles.blame_new.color
+    if old is None or new is None:
+        return styles.blame_new if age >= 1 else styles.blame_old
+    mixed = blend_rgb(old.get_truecolor(), new.get_truecolor(), max(0.0, min(age, 1.0)))
+    return Style(color=Color.from_triplet(mixed), bold=age >= 1 and bool(styles.blame_new.bold))
+
+
+def _blame_gutter(
+    sentence: BlamedSentence | None, piece: BlamePiece, colour: Style, styles: DiffStyles
+) -> Text:
+    """A sentence's gutter (``None``: the gutter of its continuation lines)."""
+    if sentence is None:
+        cells = " " * (piece.version_width + piece.age_width + piece.mark_width + 2)
+    else:
+        cells = (
+            f"{'v' + str(sentence.introduced):<{piece.version_width}} "
+            f"{blame_age(sentence):<{piece.age_width}} "
+            f"{blame_marks(sentence):<{piece.mark_width}}"
+        )
+    return Text.assemble((BLAME_BAR, colour), (cells, colour), (BLAME_RULE, styles.dim))
+
+
+def render_blame(
+    piece: BlamePiece, width: int, console: Console, styles: DiffStyles
+) -> RenderedDiff:
+    """A piece of a blame: each sentence after its gutter, paragraphs apart, the title first."""
+    out = RenderedDiff()
+    b = piece.blame
+    gutter_width = _blame_gutter(None, piece, Style(), styles).cell_len
+    scale = max(b.version, 1)
+
+    def add(sentence: BlamedSentence, text: Text) -> None:
+        touched = last_touch(sentence)
+        colour = blame_colour(touched / scale, styles)
+        lines = _wrap(text, width - gutter_width, console)
+        out.add(
+            [
+                Text.assemble(
+                    _blame_gutter(sentence if n == 0 else None, piece, colour, styles), line
+                )
+                for n, line in enumerate(lines)
+            ],
+            change=touched == piece.newest,
+        )
+
+    if b.title is not None:
+        add(b.title, Text(safe(b.title.text), styles.heading))
+        out.blank()
+    for _, group in groupby(b.sentences, key=lambda s: s.paragraph):
+        for sentence in group:
+            add(sentence, Text(safe(sentence.text)))
+        out.blank()
+    if piece.first and b.title is None and not b.sentences:
+        out.add([Text("  (this version has no text)", styles.dim)])
     return out

@@ -139,6 +139,29 @@ COMMANDS: tuple[Command, ...] = (
         "Give the focused pane the whole screen, or give it back (Esc too)",
         EVERY_PANE,
     ),
+    Command(
+        "diff.blame",
+        "B",
+        "toggle_blame",
+        "Blame",
+        "Show which version brought each sentence of the selected version (blame), or the diff",
+        (DIFF,),
+    ),
+    Command(
+        "articles.search_text",
+        "ctrl+t",
+        "search_text",
+        "Search text",
+        "Search the text of every version (in the filter: switch titles / text)",
+        key_display="Ctrl+T",
+    ),
+    Command(
+        "view.stats",
+        "S",
+        "show_stats",
+        "Stats",
+        "Statistics per source: how often and how fast articles change",
+    ),
 )
 
 

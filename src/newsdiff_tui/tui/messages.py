@@ -185,3 +185,46 @@ class BackfillFinished(Message):
     label: str
     summary: Any
     error: str | None = None
+
+
+# ----- searching the text, statistics -------------------------------------------------------
+
+
+@dataclass(eq=False)
+class TextSearchProgress(Message):
+    """A text search is under way; ``note`` says what it does (building the index)."""
+
+    token: int
+    note: str
+
+
+@dataclass(eq=False)
+class TextSearchDone(Message):
+    """A text search ended: ``result`` is a ``search.SearchResult``, or ``error`` says why
+    there is none. ``token`` names the search (a newer one makes it stale)."""
+
+    token: int
+    typed: str
+    result: Any
+    error: str | None = None
+
+
+@dataclass(eq=False)
+class StatsProgress(Message):
+    """The statistics have read ``done`` of ``total`` histories; newer progress replaces
+    older, unhandled progress."""
+
+    done: int
+    total: int
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, StatsProgress)
+
+
+@dataclass(eq=False)
+class StatsCollected(Message):
+    """The statistics are ready (``report``: a ``stats.StatsReport``), or ``error`` says why
+    there are none."""
+
+    report: Any
+    error: str | None = None

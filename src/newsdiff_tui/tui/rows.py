@@ -3,18 +3,23 @@
 Converting 20,000 index documents to ``Article`` objects costs about 0.3 s; sorting and
 filtering the raw documents costs a few milliseconds. So the list keeps the documents and
 converts the handful of rows on screen (cached).
+
+The list is narrowed by a filter on titles, sources and URLs (as you type), or by a search of
+the text of every version (``TextMatches``: the articles ``search.py`` found, by a worker).
 """
 
 from __future__ import annotations
 
 import contextlib
 import gc
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 from operator import itemgetter
 from typing import Any, Literal
 
 from newsdiff_tui.model import Article
+from newsdiff_tui.search import SearchHit, SearchMode, SearchQuery
 from newsdiff_tui.store import article_from_doc
 
 SortKey = Literal["changed", "first_seen", "title"]
@@ -25,6 +30,37 @@ SORT_LABELS: dict[SortKey, str] = {
     "title": "title",
 }
 Doc = dict[str, Any]
+MODE_PREFIXES: dict[str, SearchMode] = {"+": "added", "-": "removed"}
+MODE_WORDS: dict[SearchMode, str] = {"contains": "in", "added": "added in", "removed": "removed in"}
+
+
+def text_query(typed: str) -> SearchQuery:
+    """What the filter's text mode searches for: the words anywhere in a version, or, after
+    ``+`` / ``-``, the versions where they were added / removed; in double quotes, as a phrase
+    (``+"no deal"``). The words are the core's to check (``search.py`` says what is wrong)."""
+    words = typed.strip()
+    mode: SearchMode = "contains"
+    if words[:1] in MODE_PREFIXES:
+        mode, words = MODE_PREFIXES[words[0]], words[1:].strip()
+    phrase = len(words) > 1 and words[0] in '"“' and words[-1] in '"”'
+    if phrase:
+        words = words[1:-1].strip()
+    return SearchQuery(words, mode=mode, phrase=phrase)
+
+
+@dataclass(frozen=True, eq=False)
+class TextMatches:
+    """The articles a search of the text of every version found; while set, the list shows
+    only these (compared by identity: a new search is a new object)."""
+
+    typed: str  # as typed in the filter
+    query: SearchQuery
+    hits: Mapping[str, SearchHit]  # by article id
+
+    @property
+    def versions(self) -> int:
+        """Versions reported over all the articles found."""
+        return sum(len(hit.versions) for hit in self.hits.values())
 
 
 @contextlib.contextmanager
@@ -65,6 +101,7 @@ class ArticleRows:
     def __init__(self, docs: Iterable[Doc] = (), sort: SortKey = "changed") -> None:
         self.sort: SortKey = sort
         self.filter = ""
+        self.search: TextMatches | None = None
         self._docs: dict[str, Doc] = {}
         self._sorted: list[Doc] = []
         self._rows: list[Doc] = []
@@ -84,6 +121,7 @@ class ArticleRows:
         swapped in)."""
         rows = ArticleRows(sort=self.sort)
         rows.filter = self.filter
+        rows.search = self.search
         rows.replace_all(docs)
         return rows
 
@@ -127,6 +165,16 @@ class ArticleRows:
         self.filter = term
         self._refilter()
 
+    def set_search(self, matches: TextMatches | None) -> None:
+        """Keep only the articles a text search found (None: every article)."""
+        self.search = matches
+        self._refilter()
+
+    @property
+    def narrowed_by(self) -> str:
+        """What narrows the list, as typed (the filter or the text searched), or ``""``."""
+        return self.filter or (self.search.typed if self.search else "")
+
     def _resort(self) -> None:
         docs = list(self._docs.values())
         if self.sort == "title":
@@ -153,11 +201,14 @@ class ArticleRows:
 
     def _refilter(self) -> None:
         needle = self.filter.strip().casefold()
-        if not needle:
-            self._rows = self._sorted
-            return
-        hay = self._hay_of
-        self._rows = [doc for doc in self._sorted if needle in hay(doc)]
+        rows = self._sorted
+        if self.search is not None:
+            found = self.search.hits
+            rows = [doc for doc in rows if doc["id"] in found]
+        if needle:
+            hay = self._hay_of
+            rows = [doc for doc in rows if needle in hay(doc)]
+        self._rows = rows
 
     def doc(self, index: int) -> Doc:
         return self._rows[index]

@@ -37,7 +37,9 @@ from newsdiff_tui.difftext import stats_compact
 from newsdiff_tui.errors import NewsdiffError
 from newsdiff_tui.model import Article, Version
 from newsdiff_tui.schedule import describe_next_check
+from newsdiff_tui.search import compact_ranges
 from newsdiff_tui.store import Store, article_from_doc
+from newsdiff_tui.textnorm import plural
 from newsdiff_tui.timeutil import from_iso, to_iso
 from newsdiff_tui.tui import keys
 from newsdiff_tui.tui.activity import step_aside
@@ -60,21 +62,28 @@ from newsdiff_tui.tui.messages import (
     IndexReloaded,
     RefreshFinished,
     StatsComputed,
+    TextSearchDone,
+    TextSearchProgress,
     VersionsLoaded,
 )
 from newsdiff_tui.tui.refresh import Refresh, RefreshRequest
 from newsdiff_tui.tui.rows import (
+    MODE_WORDS,
     SORT_KEYS,
     SORT_LABELS,
     ArticleRows,
     SortKey,
+    TextMatches,
     long_lived_allocations,
+    text_query,
 )
 from newsdiff_tui.tui.screens.dialogs import AddUrlDialog, ConfirmDialog
 from newsdiff_tui.tui.screens.help import HelpScreen
+from newsdiff_tui.tui.screens.stats import StatsScreen
 from newsdiff_tui.tui.widgets.article_list import ArticleList
 from newsdiff_tui.tui.widgets.bars import AppHeader, StatusBar
 from newsdiff_tui.tui.widgets.diff_view import DiffContent, DiffView
+from newsdiff_tui.tui.widgets.filter_box import FilterBox, FilterMode
 from newsdiff_tui.tui.widgets.timeline import VersionTimeline
 from newsdiff_tui.urls import url_problem
 
@@ -148,6 +157,8 @@ class MainScreen(Screen[None]):
         self.backfill_job: Backfill | None = None
         self._backfill_for: str | None = None  # the article of the running or last backfill
         self._diff_key: tuple[Any, ...] | None = None  # what the diff view was asked to show
+        self.blame_on = False  # the diff pane shows the blame of the selected version (B)
+        self._search_token = 0  # the latest text search asked for
         self._failures_noticed = 0
         self._asked: set[str] = set()  # articles the running refresh checks because you asked
         self._follow: set[str] = set()  # of those, the ones that changed: show their latest
@@ -160,9 +171,7 @@ class MainScreen(Screen[None]):
         with Horizontal(id="main"):
             with Vertical(id="left"):
                 yield ArticleList(self.rows, now=self.clock, tz=self.tz, id="articles")
-                box = Input(placeholder="title, source or URL", id="filter")
-                box.border_title = "Filter (Enter keeps it, Esc clears it)"
-                yield box
+                yield FilterBox(switch_key=self._key_of("articles.search_text"), id="filter")
             with Vertical(id="right"):
                 yield VersionTimeline(tz=self.tz, id="timeline")
                 yield DiffView(pair_diff=self.diffs.get, id="diff")
@@ -195,9 +204,14 @@ class MainScreen(Screen[None]):
         return self.query_one("#status", StatusBar)
 
     @property
-    def filter_box(self) -> Input:
+    def filter_box(self) -> FilterBox:
         """The filter's input (shown by /)."""
-        return self.query_one("#filter", Input)
+        return self.query_one("#filter", FilterBox)
+
+    def _key_of(self, binding_id: str) -> str:
+        """How a command's key is written, as the user's keymap has it."""
+        command = next(c for c in keys.COMMANDS if c.id == binding_id)
+        return keys.key_label(command, getattr(self.app, "keymap_overrides", None))
 
     @property
     def refreshing(self) -> bool:
@@ -253,15 +267,22 @@ class MainScreen(Screen[None]):
         parts = [f"sort: {SORT_LABELS[self.rows.sort]}"]
         if self.rows.filter:
             parts.append(f"filter “{self.rows.filter}”: {len(self.rows)} of {self.rows.total}")
+        if self.rows.search:
+            parts.append(f"text “{self.rows.search.typed}”: {len(self.rows)} of {self.rows.total}")
         if self.diff_view.split:
             parts.append("side by side")
         if self.diff_view.fold:
             parts.append("folded")
+        if self.blame_on:
+            parts.append("blame")
         if self.timeline.show_boring:
             parts.append("boring shown")
         self.status.view = " · ".join(parts)
         sort = SORT_LABELS[self.rows.sort]
-        if self.rows.total:
+        if self.rows.search:
+            found = plural(self.rows.search.versions, "version")
+            self.articles.border_subtitle = f"{len(self.rows)} · {found} found · by {sort}"
+        elif self.rows.total:
             self.articles.border_subtitle = f"{len(self.rows)} · by {sort}"
         else:
             self.articles.border_subtitle = "empty · press a to add a URL"
@@ -280,6 +301,7 @@ class MainScreen(Screen[None]):
             if not self.refreshing and not self.backfilling and self.article_id is not None:
                 self.say("")  # a message about where you were no longer applies
             self.select_article(message.article_id)
+            self.say_search_hit(message.article_id)
 
     def on_article_list_opened(self, message: ArticleList.Opened) -> None:
         self.timeline.focus()
@@ -297,7 +319,7 @@ class MainScreen(Screen[None]):
             else:
                 self.show_message(
                     [
-                        Text.assemble("No article matches “", self.rows.filter, "”."),
+                        Text.assemble("No article matches “", self.rows.narrowed_by, "”."),
                         "",
                         "Edit the filter, or press Escape to clear it.",
                     ]
@@ -410,6 +432,9 @@ class MainScreen(Screen[None]):
                 ]
             )
             return
+        if self.blame_on:
+            self.show_selected_blame(selected)
+            return
         old: Version | None = None
         if timeline.base is not None and timeline.base != selected.number:
             old = next((v for v in timeline.versions if v.number == timeline.base), None)
@@ -427,6 +452,15 @@ class MainScreen(Screen[None]):
         self.set_pair_title(f"Diff v{old.number} → v{selected.number}{based}")
         key = ("pair", old.text_hash, selected.text_hash, labels)
         self._show(key, DiffContent(pair=(old, selected), labels=labels))
+
+    def show_selected_blame(self, selected: Version) -> None:
+        """Show which version brought each sentence of the selected version (the diff view's
+        worker blames it: a walk over the history up to it)."""
+        versions = tuple(self.timeline.versions)
+        position = next(n for n, v in enumerate(versions) if v.number == selected.number)
+        self.set_pair_title(f"Blame v{selected.number}")
+        key = ("blame", position, tuple(v.text_hash for v in versions))
+        self._show(key, DiffContent(blame=(versions, position)))
 
     def _show(self, key: tuple[Any, ...], content: DiffContent) -> None:
         """Hand content to the diff view unless it shows that already (a reload of the same
@@ -519,6 +553,8 @@ class MainScreen(Screen[None]):
             rows.set_sort(self.rows.sort)  # the sort or filter changed while it loaded
         if rows.filter != self.rows.filter:
             rows.set_filter(self.rows.filter)
+        if rows.search is not self.rows.search:
+            rows.set_search(self.rows.search)
         keep = message.select or self.articles.selected_id
         current = self.article_id
         before = self.rows.doc_of(current) if current else None
@@ -569,6 +605,10 @@ class MainScreen(Screen[None]):
     def action_quit(self) -> None:
         self.app.exit(return_code=0)
 
+    def action_show_stats(self) -> None:
+        """The statistics of the whole cache, per source (computed by the screen's worker)."""
+        self.app.push_screen(StatsScreen(self.store))
+
     def action_toggle_maximize(self) -> None:
         """Give the focused pane the whole screen (the list, if the filter has the focus)."""
         if self.maximized is not None:
@@ -588,17 +628,23 @@ class MainScreen(Screen[None]):
         box = self.filter_box
         box.value = ""
         box.remove_class("-active")
+        box.set_mode("titles")
+        self.clear_text_search()
         self.apply_filter("")
         self.articles.focus()
 
     def on_input_changed(self, event: Input.Changed) -> None:
-        if event.input.id == "filter":
+        if event.input.id == "filter" and self.filter_box.mode == "titles":
             self.apply_filter(event.value)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "filter":
+            if self.filter_box.mode == "text" and event.value.strip():
+                self.start_text_search(event.value)
+                return  # the list takes the focus when the search found something
             if not event.value:
                 event.input.remove_class("-active")
+                self.clear_text_search()
             self.articles.focus()
 
     def apply_filter(self, term: str) -> None:
@@ -612,12 +658,127 @@ class MainScreen(Screen[None]):
         self.update_view_status()
 
     def action_escape(self) -> None:
-        if self.rows.filter or self.filter_box.has_class("-active"):
+        if self.rows.narrowed_by or self.filter_box.has_class("-active"):
             self.action_clear_filter()
         elif self.timeline.base is not None:
             self.timeline.clear_base()
             self.say("Base cleared: comparing with the previous version")
             self.show_selected_diff()
+
+    # ----- the filter's text mode: searching every version -------------------------------
+    def action_search_text(self) -> None:
+        """Open the filter searching the text of every version, or switch the open filter
+        between titles and text."""
+        box = self.filter_box
+        active = box.has_class("-active")
+        self.set_filter_mode("titles" if active and box.mode == "text" else "text")
+        box.add_class("-active")
+        box.focus()
+
+    def set_filter_mode(self, mode: FilterMode) -> None:
+        """Switch the filter's mode: what is typed stays, for the other mode to use."""
+        box = self.filter_box
+        if box.mode == mode:
+            return
+        box.set_mode(mode)
+        if mode == "text":
+            self.apply_filter("")
+            self.say("Type words and press Enter to search the text of every version")
+        else:
+            self.clear_text_search()
+            self.apply_filter(box.value)
+            self.say("")
+
+    def start_text_search(self, typed: str) -> None:
+        """Search the text of every version for what was typed, in a worker."""
+        self._search_token += 1
+        self.filter_box.border_subtitle = "searching…"
+        self.say(Text.assemble("Searching every version for “", safe(typed), "”…"))
+        self.text_search_worker(self._search_token, typed)
+
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="search",
+        description="search the text of every version",
+    )
+    def text_search_worker(self, token: int, typed: str) -> None:
+        """Bring the search index up to date (build it, the first time) and search it."""
+        from newsdiff_tui.search import SearchIndex
+
+        index = SearchIndex(self.store)
+        if not index.path.exists():
+            self.post_message(
+                TextSearchProgress(
+                    token,
+                    f"Building the search index of {len(self.store)} articles (once; later "
+                    "searches only bring it up to date)…",
+                )
+            )
+        try:
+            result = index.search(text_query(typed))
+        except NewsdiffError as exc:
+            self.post_message(TextSearchDone(token, typed, None, str(exc)))
+            return
+        self.post_message(TextSearchDone(token, typed, result))
+
+    def on_text_search_progress(self, message: TextSearchProgress) -> None:
+        if message.token == self._search_token:
+            self.filter_box.border_subtitle = "building the search index…"
+            self.say(message.note)
+
+    def on_text_search_done(self, message: TextSearchDone) -> None:
+        if message.token != self._search_token:
+            return  # a newer search was asked for
+        box = self.filter_box
+        box.set_mode(box.mode)  # its prompt again, rather than "searching…"
+        # The search read the index: a change another process made shows in the list too.
+        self.reload_index()
+        if message.error is not None:
+            self.say(Text(f"Search: {safe(message.error)}"))
+            self.notify(f"Search: {safe(message.error)}", severity="warning", markup=False)
+            return
+        result = message.result
+        query = result.query
+        if not result.hits:
+            verb = {"contains": "has", "added": "added", "removed": "removed"}[query.mode]
+            self.say(Text.assemble(f"Nothing found: no version {verb} “", safe(query.words), "”"))
+            return
+        matches = TextMatches(message.typed, query, {hit.article_id: hit for hit in result.hits})
+        keep = self.articles.selected_id
+        self.rows.set_search(matches)
+        self.articles.reload(keep_id=keep if keep in matches.hits else self.rows.id_at(0))
+        self.update_view_status()
+        found = f"{plural(matches.versions, 'version')} of {plural(len(matches.hits), 'article')}"
+        self.say(Text.assemble("“", safe(message.typed), f"” {MODE_WORDS[query.mode]} {found}"))
+        if box.has_focus:
+            self.articles.focus()
+
+    def clear_text_search(self) -> None:
+        """Show every article again (a search in flight is forgotten too)."""
+        self._search_token += 1
+        if self.rows.search is not None:
+            keep = self.articles.selected_id
+            self.rows.set_search(None)
+            self.articles.reload(keep_id=keep)
+            self.update_view_status()
+
+    def say_search_hit(self, article_id: str | None) -> None:
+        """Where the searched words are in the article under the cursor, in the status bar."""
+        search = self.rows.search
+        hit = search.hits.get(article_id) if search and article_id else None
+        if hit is None or self.refreshing:
+            return
+        numbers = "v" + compact_ranges(v.number for v in hit.versions).replace(",", ", v")
+        line = Text(f"{MODE_WORDS[search.query.mode]} {numbers} of {hit.version_count}")
+        # A removal is shown by what the version before it said (as the search command does).
+        line.append(
+            f"; v{hit.versions[0].number - 1} had: " if search.query.mode == "removed" else ": "
+        )
+        for text, matched in hit.excerpt:
+            line.append(safe(text), "bold reverse" if matched else "")
+        self.say(line)
 
     def action_sort(self, key: str) -> None:
         if key in SORT_KEYS:
@@ -666,10 +827,22 @@ class MainScreen(Screen[None]):
         view = self.diff_view
         index = view.jump_change(direction)
         more = " so far" if view.rendering else ""
+        what = "Sentence of the newest change" if self.blame_on else "Change"
         if index is None:
             self.say("No changes in this view" + more)
         else:
-            self.say(f"Change {index + 1} of {view.change_count}{more}")
+            self.say(f"{what} {index + 1} of {view.change_count}{more}")
+
+    def action_toggle_blame(self) -> None:
+        """Switch the diff pane between the diff and the blame of the selected version."""
+        self.blame_on = not self.blame_on
+        self.say(
+            "Blame: the version that brought each sentence (n/N: the newest ones) · B: the diff"
+            if self.blame_on
+            else "Diff"
+        )
+        self.update_view_status()
+        self.show_selected_diff()
 
     def action_mark_base(self) -> None:
         base = self.timeline.toggle_base()

@@ -6,6 +6,9 @@ sends the content back in measured pieces (``DiffLinesRendered``), the first scr
 new content, mode or width cancels the work in flight, and pieces of an old rendering are
 recognised by their token and dropped. The view keeps the lines of the pieces on screen only
 (``chunks.PieceLayout``). Messages (the empty state, errors) are wrapped at once.
+
+A blame (``DiffContent.blame``) is computed by the same worker (``blame.blame``: a walk over
+the history up to the version) and rendered the same way, in pieces of paragraphs.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from textual import on, work
 from textual.binding import BindingType
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from newsdiff_tui.blame import blame
 from newsdiff_tui.diff import ArticleDiff
 from newsdiff_tui.model import ArticleText, Version
 from newsdiff_tui.tui import diffrender
@@ -35,7 +39,7 @@ from newsdiff_tui.tui.chunks import (
     render_pieces,
     text_pieces,
 )
-from newsdiff_tui.tui.diffrender import DiffStyles, RenderedDiff
+from newsdiff_tui.tui.diffrender import DiffStyles, RenderedDiff, blame_pieces
 from newsdiff_tui.tui.fmt import safe
 from newsdiff_tui.tui.keys import DIFF, move_binding, pane_bindings
 from newsdiff_tui.tui.messages import DiffLinesRendered
@@ -43,22 +47,27 @@ from newsdiff_tui.tui.widgets.lineview import LineView
 
 POST_EVERY = 0.1  # seconds between two batches of lines from the worker (the first goes at once)
 Place = tuple[Literal["top", "change", "line"], int]
+BLAME_LEGEND = "vN +time: brought it · ~vN: edited · ↺vN: restored"
 
 
 @dataclass(frozen=True)
 class DiffContent:
     """What the view shows: a pair of versions (diffed by the worker), a diff already
-    computed, one version's text, or a message."""
+    computed, one version's text, the blame of a version (``blame``: the history and the
+    position of the version in it, blamed by the worker), or a message."""
 
     pair: tuple[Version, Version] | None = None
     diff: ArticleDiff | None = None
     single: ArticleText | None = None
     message: tuple[str | Text, ...] = ()
     labels: tuple[str, str] = ("old", "new")
+    blame: tuple[tuple[Version, ...], int] | None = None
 
     @property
     def is_message(self) -> bool:
-        return self.pair is None and self.diff is None and self.single is None
+        return (
+            self.pair is None and self.diff is None and self.single is None and self.blame is None
+        )
 
 
 class DiffView(LineView):
@@ -80,7 +89,13 @@ class DiffView(LineView):
         "diff-view--dim",
         "diff-view--gutter",
         "diff-view--current",
+        "diff-view--blame-old",
+        "diff-view--blame-new",
     }
+    DEFAULT_CSS = """
+    DiffView > .diff-view--blame-old { color: $primary-lighten-1; }
+    DiffView > .diff-view--blame-new { color: $warning; text-style: bold; }
+    """
 
     def __init__(
         self, *, pair_diff: Callable[[Version, Version], ArticleDiff], id: str | None = None
@@ -104,6 +119,7 @@ class DiffView(LineView):
         """Display new content from its top."""
         self.content = content
         self.current_change = None
+        self.border_subtitle = BLAME_LEGEND if content.blame is not None else ""
         self.rebuild(("top", 0))
 
     def show_message(self, lines: Iterable[str | Text]) -> None:
@@ -133,6 +149,8 @@ class DiffView(LineView):
             heading=style("diff-view--heading"),
             dim=style("diff-view--dim"),
             gutter=style("diff-view--gutter"),
+            blame_old=style("diff-view--blame-old"),
+            blame_new=style("diff-view--blame-new"),
         )
 
     def rebuild(self, place: Place | None = None) -> None:
@@ -153,6 +171,8 @@ class DiffView(LineView):
         render: Callable[[Any], RenderedDiff]
         if content.single is not None:
             render = partial(diffrender.render_single, width=width, console=console, styles=styles)
+        elif content.blame is not None:
+            render = partial(diffrender.render_blame, width=width, console=console, styles=styles)
         else:
             render = _diff_renderer(width, console, styles, self.split, self.fold, content.labels)
         self.rendering = True
@@ -169,13 +189,19 @@ class DiffView(LineView):
     def wrap_lines(
         self, token: int, content: DiffContent, render: Callable[[Any], RenderedDiff], fold: bool
     ) -> None:
-        """Diff (for a pair) and wrap the content in pieces, posting their measures as they
-        are done; the first piece's lines go along (the first screen)."""
+        """Diff (for a pair) or blame, and wrap the content in pieces, posting their measures
+        as they are done; the first piece's lines go along (the first screen)."""
         worker = get_current_worker()
         pieces: list[Any]
         if content.single is not None:
             pieces = text_pieces(content.single)
             bare: Any = bare_text()
+        elif content.blame is not None:
+            versions, position = content.blame
+            pieces = blame_pieces(blame(versions, position))
+            if worker.is_cancelled:
+                return
+            bare = pieces[0].bare()
         else:
             d = content.diff
             if d is None:
@@ -251,9 +277,11 @@ class DiffView(LineView):
             return
         event.stop()
         self.rendering = False
+        what = "blame" if self.content.blame is not None else "diff"
+        self.border_subtitle = ""
         self.content = DiffContent(
             message=(
-                Text("This diff cannot be shown.", "bold"),
+                Text(f"This {what} cannot be shown.", "bold"),
                 "",
                 safe(f"{type(event.worker.error).__name__}: {event.worker.error}"),
             )
