@@ -1,4 +1,5 @@
-"""File primitives of the cache: atomic JSON writes, strict reads, and the index journal.
+"""File primitives of the cache: atomic JSON writes, strict reads, file locks and the index
+journal.
 
 Nothing here knows about articles: ``store.py`` decides what the documents mean. Every write is
 atomic (temp file, fsync, ``os.replace``) or an append of whole lines to the journal, so a
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import fcntl
 import functools
 import json
 import os
@@ -145,6 +147,33 @@ def atomic_write_json_many(
         raise
     directories = sorted({path.parent for _tmp, path in staged})
     _fsync_all([functools.partial(_fsync_dir, d) for d in directories])
+
+
+def lock_file(path: Path) -> int:
+    """Open ``path`` (created if missing) and wait for an exclusive ``flock`` on it; returns
+    the descriptor, whose closing releases the lock (as the process's end does, however it
+    ends). ``OSError`` when the file cannot be opened or locked."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def try_lock_file(path: Path) -> int | None:
+    """``lock_file`` without waiting or creating: None when another holder has the lock;
+    ``OSError`` when the file does not exist or cannot be opened."""
+    fd = os.open(path, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BaseException as exc:
+        os.close(fd)
+        if isinstance(exc, BlockingIOError):
+            return None
+        raise
+    return fd
 
 
 def decode_json(raw: bytes) -> Any:

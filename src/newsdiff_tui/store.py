@@ -19,7 +19,6 @@ articles as in one of 20,000.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import itertools
 import os
 import threading
@@ -48,6 +47,7 @@ from newsdiff_tui.storage import (
     atomic_write_bytes,
     atomic_write_json,
     atomic_write_json_many,
+    lock_file,
     read_json_file,
 )
 from newsdiff_tui.textnorm import boring_key
@@ -394,13 +394,12 @@ class Store:
                 self._held.depth -= 1
             return
         try:
-            fd = os.open(self.root / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+            fd = lock_file(self.root / ".lock")
         except OSError as exc:
             raise CacheError(
                 f"cannot write the cache directory {self.root}: {exc.strerror}"
             ) from None
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
             with self._mutex:
                 self._held.depth = 1
                 try:
