@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from newsdiff_tui.errors import CacheError
-from newsdiff_tui.storage import atomic_write_json, lock_file, read_json_file, try_lock_file
+from newsdiff_tui.storage import lock_file, read_json_file, try_lock_file, write_json_file
 from newsdiff_tui.store import Store
 from newsdiff_tui.timeutil import to_iso, utcnow
 
@@ -111,10 +111,7 @@ class RunClaims:
 
     def _write(self, runs: dict[str, Any], articles: dict[str, str]) -> None:
         # Not fsynced: after a crash the claims are void anyway (their runs are gone).
-        try:
-            atomic_write_json(self._path, {"runs": runs, "articles": articles}, durable=False)
-        except OSError as exc:
-            raise CacheError(f"cannot write {self._path}: {exc.strerror}") from None
+        write_json_file(self._path, {"runs": runs, "articles": articles}, durable=False)
 
     def _live_state(self) -> tuple[dict[str, Any], dict[str, str]]:
         """Runs still alive (lock files of dead ones removed) and the claims they hold."""

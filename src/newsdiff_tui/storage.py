@@ -75,6 +75,17 @@ def atomic_write_json(
     atomic_write_bytes(Path(path), payload, create_dirs=create_dirs, durable=durable)
 
 
+def write_json_file(
+    path: Path, data: Any, *, create_dirs: bool = True, durable: bool = True
+) -> None:
+    """``atomic_write_json`` for a cache file: ``CacheError`` naming it if it cannot be written
+    (a full disk, a read-only directory), the counterpart of ``read_json_file``."""
+    try:
+        atomic_write_json(path, data, create_dirs=create_dirs, durable=durable)
+    except OSError as exc:
+        raise CacheError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
 _SYNC_THREADS = 8
 _sync_pool: ThreadPoolExecutor | None = None
 _sync_pool_lock = threading.Lock()
@@ -208,7 +219,8 @@ class AtomicJSONStorage(Storage):
     """TinyDB storage that never leaves a half-written file: temp file, fsync, ``os.replace``.
 
     A file that exists but does not parse raises ``CacheError`` naming it; it is never
-    overwritten, so a user can inspect or restore it.
+    overwritten, so a user can inspect or restore it. A write that fails is a ``CacheError``
+    too, and leaves the file as it was.
     """
 
     def __init__(
@@ -226,7 +238,7 @@ class AtomicJSONStorage(Storage):
         return data
 
     def write(self, data: dict[str, Any]) -> None:
-        atomic_write_json(self.path, data, create_dirs=self._create_dirs, durable=self._durable)
+        write_json_file(self.path, data, create_dirs=self._create_dirs, durable=self._durable)
 
 
 def stat_key(path: Path) -> tuple[int, int, int] | None:
