@@ -215,9 +215,9 @@ class _Progress:
 
 
 def _line(text: str) -> str:
-    """Text for one output line: ``display_safe`` (no escape codes or control characters from
-    the web or the cache), and whitespace runs, newlines included, made one space."""
-    return " ".join(display_safe(text).split())
+    """Text for one output line: no escape codes or control characters from the web or the
+    cache, whitespace runs (newlines included) made one space (``display_safe``)."""
+    return display_safe(text, one_line=True)
 
 
 def _event_line(event: CheckEvent) -> str:
