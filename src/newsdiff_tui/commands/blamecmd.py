@@ -17,7 +17,7 @@ from newsdiff_tui.commands.diffcmd import parse_version_ref
 from newsdiff_tui.errors import NotFoundError
 from newsdiff_tui.model import Article
 from newsdiff_tui.textnorm import display_safe
-from newsdiff_tui.timeutil import humanize_delta, to_iso
+from newsdiff_tui.timeutil import humanize_delta, short_time, to_iso
 
 DESCRIPTION = """\
 Print each sentence of a stored version with the version that introduced it: its number,
@@ -60,10 +60,6 @@ def run_blame(args: argparse.Namespace) -> int:
     return 0
 
 
-def _when(moment: Any) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M")
-
-
 def _age(sentence: BlamedSentence) -> str:
     seconds = sentence.after_first_seen.total_seconds()
     return "first seen" if seconds <= 0 else f"+{humanize_delta(seconds)}"
@@ -82,14 +78,14 @@ def render_text(article: Article, result: Blame) -> str:
     """The blame as text: a header, then one line per sentence, paragraphs apart."""
     latest = " (latest)" if result.version == result.version_count - 1 else ""
     lines = [
-        f"blame of {article.id}@{result.version}{latest}, {_when(result.fetched_at)}, "
-        f"{result.version_count} version(s), first seen {_when(result.first_seen)}",
+        f"blame of {article.id}@{result.version}{latest}, {short_time(result.fetched_at)}, "
+        f"{result.version_count} version(s), first seen {short_time(result.first_seen)}",
         f"{display_safe(article.url)}",
     ]
     rows = ([result.title] if result.title else []) + list(result.sentences)
     if not rows:
         return "\n".join([*lines, "", "(this version has no text)"]) + "\n"
-    gutters = [(f"v{s.introduced}", _when(s.introduced_at), _age(s), _marks(s)) for s in rows]
+    gutters = [(f"v{s.introduced}", short_time(s.introduced_at), _age(s), _marks(s)) for s in rows]
     widths = [max(len(g[k]) for g in gutters) for k in range(4)]
     paragraph = None
     for sentence, gutter in zip(rows, gutters, strict=True):

@@ -20,7 +20,7 @@ from newsdiff_tui.model import Article
 from newsdiff_tui.search import check_search_index
 from newsdiff_tui.store import article_to_doc, default_root
 from newsdiff_tui.textnorm import display_safe
-from newsdiff_tui.timeutil import to_iso
+from newsdiff_tui.timeutil import short_time
 
 if TYPE_CHECKING:
     from newsdiff_tui.importers.run import ImportProgress
@@ -244,7 +244,7 @@ def _print_article(article: Article) -> None:
     Titles, sources and errors come from the web or an import file: all go through
     ``display_safe`` so no escape sequence reaches the terminal.
     """
-    changed = (to_iso(article.last_changed) or "-")[:16].replace("T", " ")
+    changed = short_time(article.last_changed) if article.last_changed else "-"
     title = display_safe(article.title or article.url, one_line=True)
     source = display_safe(article.source, one_line=True)
     print(

@@ -41,6 +41,7 @@ from newsdiff_tui.errors import NewsdiffError, NotFoundError
 from newsdiff_tui.inputs import read_input_bytes, read_input_text
 from newsdiff_tui.model import ArticleText
 from newsdiff_tui.textnorm import display_safe
+from newsdiff_tui.timeutil import short_time
 
 DESCRIPTION = """\
 Word diff of two versions of an article. Each side is a file or a stored version:
@@ -155,9 +156,8 @@ def load_side(ref: str, args: argparse.Namespace) -> Side:
                 f"{ref}: article {article.id} has {count} version(s), numbered 0 to {count - 1} "
                 f"(or -1 to -{count} from the latest)"
             ) from None
-    when = version.fetched_at.strftime("%Y-%m-%d %H:%M")
     return Side(
-        label=f"{article.id}@{version.number}  {when}",
+        label=f"{article.id}@{version.number}  {short_time(version.fetched_at)}",
         text=version.text,
         ref={"article": article.id, "url": article.url, "version": version.number},
     )

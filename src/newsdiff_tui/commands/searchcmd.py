@@ -19,7 +19,7 @@ from newsdiff_tui.search import (
     compact_ranges,
 )
 from newsdiff_tui.textnorm import display_safe
-from newsdiff_tui.timeutil import to_iso
+from newsdiff_tui.timeutil import short_time, to_iso
 
 EXIT_NO_MATCH = 1
 
@@ -111,7 +111,7 @@ def render_text(result: SearchResult) -> str:
         title = display_safe(hit.title or hit.url)
         lines.append(f"{hit.article_id}  {display_safe(hit.source):<12.12} {title}")
         first = hit.versions[0]
-        when = first.fetched_at.strftime("%Y-%m-%d %H:%M")
+        when = short_time(first.fetched_at)
         when = f"first {when}" if len(hit.versions) > 1 else when
         where = f"{_LABELS[result.query.mode]} {_versions(hit)} of {hit.version_count} ({when})"
         # A removal is shown by what the version before it said.

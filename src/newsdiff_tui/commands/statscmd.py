@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from newsdiff_tui.commands.common import open_store, parse_since
-from newsdiff_tui.export import md_escape
+from newsdiff_tui.export import md_escape, utc_time
 from newsdiff_tui.stats import HISTOGRAM_BINS, SourceStats, StatsReport, collect_stats
 from newsdiff_tui.textnorm import display_safe
 from newsdiff_tui.timeutil import humanize_delta
@@ -147,7 +147,7 @@ def _scope(report: StatsReport) -> str:
     if report.source:
         parts.append(f"source {report.source}")
     if report.since:
-        parts.append(f"first seen since {report.since:%Y-%m-%d %H:%M} UTC")
+        parts.append(f"first seen since {utc_time(report.since)}")
     return f"({', '.join(parts)})" if parts else ""
 
 

@@ -18,6 +18,7 @@ from newsdiff_tui.errors import NewsdiffError
 from newsdiff_tui.feeds import FeedProbe, add_feed, load_feeds, probe_feed, remove_feed
 from newsdiff_tui.fetch import FetchOptions
 from newsdiff_tui.textnorm import display_safe
+from newsdiff_tui.timeutil import short_time
 from newsdiff_tui.tracker import CheckEvent, CheckOptions, fetch_run
 from newsdiff_tui.urls import clean_url, url_problem
 
@@ -324,7 +325,7 @@ def run_feed_list(args: argparse.Namespace) -> int:
             doc["last_checked"] = feed.last_checked.isoformat() if feed.last_checked else None
             print(json.dumps(doc))  # ASCII: no control character reaches the terminal raw
             continue
-        checked = feed.last_checked.strftime("%Y-%m-%d %H:%M") if feed.last_checked else "never"
+        checked = short_time(feed.last_checked) if feed.last_checked else "never"
         error = f"  error: {_line(feed.last_error)}" if feed.last_error else ""
         refused = f"  refused: {_line(feed.last_refused)}" if feed.last_refused else ""
         print(f"{_line(feed.url)}  read {checked}  {feed.discovered} found{error}{refused}")
