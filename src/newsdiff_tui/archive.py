@@ -42,7 +42,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from newsdiff_tui.errors import NewsdiffError
-from newsdiff_tui.extract import CharsetError, decode_html
+from newsdiff_tui.extract_charset import CharsetError, decode_html
 from newsdiff_tui.fetch import USER_AGENT, error_reason, retry_after_seconds
 from newsdiff_tui.model import wayback_link
 from newsdiff_tui.urls import url_problem

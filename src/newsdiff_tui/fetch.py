@@ -43,7 +43,7 @@ import certifi
 import httpx
 
 from newsdiff_tui import __version__
-from newsdiff_tui.extract import CharsetError, decode_html
+from newsdiff_tui.extract_charset import CharsetError, decode_html
 from newsdiff_tui.netguard import AddressPolicy, AddressRefused, GuardedTransport
 from newsdiff_tui.urls import url_problem
 

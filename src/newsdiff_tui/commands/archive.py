@@ -6,15 +6,17 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from newsdiff_tui.archive import BASE_ENV, DEFAULT_BASE, archive_base
-from newsdiff_tui.backfill import BackfillEvent, BackfillOptions, backfill_run
 from newsdiff_tui.commands.common import open_store, parse_since, positive_int, warn
 from newsdiff_tui.errors import NewsdiffError
 from newsdiff_tui.model import Article
 from newsdiff_tui.store import Store
 from newsdiff_tui.textnorm import display_safe
+
+if TYPE_CHECKING:  # the backfill (and the extractor, lxml) loads when one runs
+    from newsdiff_tui.backfill import BackfillEvent, BackfillOptions
 
 EXIT_ARCHIVE_UNUSABLE = 1
 
@@ -76,6 +78,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run_backfill(args: argparse.Namespace) -> int:
     """``newsdiff-tui backfill ARTICLE...|--all``."""
+    from newsdiff_tui.backfill import BackfillOptions
+
     if args.all == bool(args.articles):
         raise NewsdiffError("name the articles to backfill, or use --all (not both)")
     options = BackfillOptions(since=parse_since(args.since), limit=args.limit)
@@ -102,6 +106,8 @@ def backfill_articles(
 
     Shared by ``backfill`` and ``add --backfill``.
     """
+    from newsdiff_tui.backfill import backfill_run
+
     archive_base()  # a bad NEWSDIFF_WAYBACK_URL is a usage error before anything starts
     printer = _Progress(sys.stdout, quiet=quiet)
     summary = asyncio.run(backfill_run(store, articles, options, on_event=printer))

@@ -7,16 +7,19 @@ import asyncio
 import json
 import sys
 from dataclasses import asdict
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from newsdiff_tui.commands.common import warn
 from newsdiff_tui.errors import NewsdiffError
-from newsdiff_tui.extract import CharsetError, Explanation, decode_html, explain
-from newsdiff_tui.extract_clean import Block
+from newsdiff_tui.extract_charset import CharsetError, decode_html
 from newsdiff_tui.fetch import Fetcher, FetchOptions
 from newsdiff_tui.inputs import read_input_bytes
 from newsdiff_tui.textnorm import display_safe
 from newsdiff_tui.urls import url_problem
+
+if TYPE_CHECKING:  # the extractor (lxml, trafilatura's parser) loads when it runs
+    from newsdiff_tui.extract import Explanation
+    from newsdiff_tui.extract_clean import Block
 
 EXTRACT_EPILOG = """\
 how a page is read:
@@ -141,6 +144,8 @@ def _print_explanation(found: Explanation, out: TextIO) -> None:
 
 def run_extract(args: argparse.Namespace) -> int:
     """Extract each input and print it; 1 if any page would be refused."""
+    from newsdiff_tui.extract import explain
+
     failed = False
     for source in args.inputs:
         html, url = _read_input(source, args.url)

@@ -9,7 +9,7 @@ import json
 import shutil
 import sys
 from dataclasses import asdict
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from newsdiff_tui.commands.common import EXIT_USAGE, open_store, positive_int, warn
 from newsdiff_tui.config import load_config
@@ -19,8 +19,10 @@ from newsdiff_tui.feeds import FeedProbe, add_feed, load_feeds, probe_feed, remo
 from newsdiff_tui.fetch import FetchOptions
 from newsdiff_tui.textnorm import display_safe
 from newsdiff_tui.timeutil import short_time
-from newsdiff_tui.tracker import CheckEvent, CheckOptions, fetch_run
 from newsdiff_tui.urls import clean_url, url_problem
+
+if TYPE_CHECKING:  # the tracker (extraction pool, lxml) loads when a fetch runs
+    from newsdiff_tui.tracker import CheckEvent
 
 EXIT_OFFLINE = 1
 
@@ -249,6 +251,8 @@ def _fetch_options(args: argparse.Namespace) -> FetchOptions:
 
 
 def run_fetch(args: argparse.Namespace) -> int:
+    from newsdiff_tui.tracker import CheckOptions, fetch_run
+
     options = CheckOptions(fetch=_fetch_options(args))
     progress = _Progress(sys.stdout, quiet=args.quiet)
     with open_store(args) as store:
