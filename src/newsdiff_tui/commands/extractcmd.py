@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from dataclasses import asdict
@@ -12,12 +11,13 @@ from typing import TYPE_CHECKING, Any, TextIO
 from newsdiff_tui.commands.common import warn
 from newsdiff_tui.errors import NewsdiffError
 from newsdiff_tui.extract_charset import CharsetError, decode_html
-from newsdiff_tui.fetch import Fetcher, FetchOptions
 from newsdiff_tui.inputs import read_input_bytes
 from newsdiff_tui.textnorm import display_safe
 from newsdiff_tui.urls import url_problem
 
-if TYPE_CHECKING:  # the extractor (lxml, trafilatura's parser) loads when it runs
+# The extractor (lxml, trafilatura) and the fetcher (asyncio, httpx) load when they run: every
+# command builds this module's parser.
+if TYPE_CHECKING:
     from newsdiff_tui.extract import Explanation
     from newsdiff_tui.extract_clean import Block
 
@@ -72,6 +72,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _read_input(source: str, base_url: str | None) -> tuple[str, str | None]:
     """The HTML of a file, stdin (``-``) or a URL, and the URL to extract it with."""
     if source.startswith(("http://", "https://")):
+        import asyncio
+
         return asyncio.run(_download(source)), source
     if "://" in source:
         raise NewsdiffError(url_problem(source) or f"cannot read {source}")
@@ -83,6 +85,8 @@ def _read_input(source: str, base_url: str | None) -> tuple[str, str | None]:
 
 
 async def _download(url: str) -> str:
+    from newsdiff_tui.fetch import Fetcher, FetchOptions
+
     async with Fetcher(FetchOptions(retries=1, host_delay=0)) as fetcher:
         result = await fetcher.fetch(url)
     if result.error is not None or result.text is None:

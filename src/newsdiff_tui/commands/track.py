@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import dataclasses
 import json
 import shutil
@@ -15,13 +14,15 @@ from newsdiff_tui.commands.common import EXIT_USAGE, open_store, positive_int, w
 from newsdiff_tui.config import load_config
 from newsdiff_tui.difftext import stats_compact
 from newsdiff_tui.errors import NewsdiffError
-from newsdiff_tui.feeds import FeedProbe, add_feed, load_feeds, probe_feed, remove_feed
-from newsdiff_tui.fetch import FetchOptions
+from newsdiff_tui.fetchoptions import FetchOptions
 from newsdiff_tui.textnorm import display_safe
 from newsdiff_tui.timeutil import short_time
 from newsdiff_tui.urls import clean_url, url_problem
 
-if TYPE_CHECKING:  # the tracker (extraction pool, lxml) loads when a fetch runs
+# The network side (asyncio, httpx), the feeds and the tracker (extraction pool, lxml) load in
+# the handlers that use them: every command builds this module's parsers.
+if TYPE_CHECKING:
+    from newsdiff_tui.feeds import FeedProbe
     from newsdiff_tui.tracker import CheckEvent
 
 EXIT_OFFLINE = 1
@@ -251,6 +252,8 @@ def _fetch_options(args: argparse.Namespace) -> FetchOptions:
 
 
 def run_fetch(args: argparse.Namespace) -> int:
+    import asyncio
+
     from newsdiff_tui.tracker import CheckOptions, fetch_run
 
     options = CheckOptions(fetch=_fetch_options(args))
@@ -282,6 +285,10 @@ def run_fetch(args: argparse.Namespace) -> int:
 
 # ----- feed ----------------------------------------------------------------------------------
 def run_feed_add(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from newsdiff_tui.feeds import add_feed, load_feeds
+
     urls = []
     for raw in args.urls:
         problem = url_problem(raw.strip())
@@ -316,10 +323,16 @@ def run_feed_add(args: argparse.Namespace) -> int:
 
 
 async def _probe_all(urls: list[str], options: FetchOptions) -> list[FeedProbe]:
+    import asyncio
+
+    from newsdiff_tui.feeds import probe_feed
+
     return list(await asyncio.gather(*(probe_feed(url, options=options) for url in urls)))
 
 
 def run_feed_list(args: argparse.Namespace) -> int:
+    from newsdiff_tui.feeds import load_feeds
+
     with open_store(args) as store:
         feeds = load_feeds(store)
     for feed in feeds:
@@ -339,6 +352,8 @@ def run_feed_list(args: argparse.Namespace) -> int:
 
 
 def run_feed_remove(args: argparse.Namespace) -> int:
+    from newsdiff_tui.feeds import remove_feed
+
     with open_store(args) as store:
         for url in args.urls:
             feed = remove_feed(store, url)
