@@ -7,12 +7,11 @@ the ``diff`` command parses it) and prints the result as text or JSON.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
 from newsdiff_tui.blame import Blame, BlamedSentence, blame
-from newsdiff_tui.commands.common import open_store
+from newsdiff_tui.commands.common import open_store, print_json
 from newsdiff_tui.commands.diffcmd import parse_version_ref
 from newsdiff_tui.errors import NotFoundError
 from newsdiff_tui.model import Article
@@ -54,7 +53,7 @@ def run_blame(args: argparse.Namespace) -> int:
         except NotFoundError as exc:
             raise NotFoundError(f"{args.article}: {exc}") from None
     if args.json:
-        print(json.dumps(to_json(article, result), ensure_ascii=False, indent=2))
+        print_json(to_json(article, result), indent=2)
     else:
         sys.stdout.write(render_text(article, result))
     return 0

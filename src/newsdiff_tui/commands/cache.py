@@ -4,14 +4,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from datetime import UTC, tzinfo
 from typing import TYPE_CHECKING, Any, TextIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from newsdiff_tui.commands.common import EXIT_USAGE, open_store, warn
+from newsdiff_tui.commands.common import EXIT_USAGE, open_store, print_json, warn
 from newsdiff_tui.errors import NewsdiffError, NoCacheError
 from newsdiff_tui.history import apply_history, parse_history
 from newsdiff_tui.importers import FORMAT_NAMES
@@ -221,7 +220,7 @@ def run_list(args: argparse.Namespace) -> int:
             warn(f"no articles in {store.root} yet: `newsdiff-tui add URL` tracks one")
         for article in articles:
             if args.json:
-                print(json.dumps(list_document(article), ensure_ascii=False))
+                print_json(list_document(article))
                 continue
             _print_article(article)
     return 0

@@ -18,7 +18,6 @@ new place under a ``↕ moved from ¶i to ¶j`` line, with its word diff if it w
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import sys
@@ -26,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from newsdiff_tui.commands.common import open_store
+from newsdiff_tui.commands.common import open_store, print_json
 from newsdiff_tui.diff import ArticleDiff, FieldDiff, WordOp, diff
 from newsdiff_tui.difftext import (
     GIT_MARKS,
@@ -118,7 +117,7 @@ def run_diff(args: argparse.Namespace) -> int:
     new = load_side(args.new, args)
     result = diff(old.text, new.text)
     if args.format == "json":
-        print(json.dumps(to_json(result, old, new), ensure_ascii=False, indent=2))
+        print_json(to_json(result, old, new), indent=2)
     else:
         sys.stdout.write(
             render_text(result, old, new, color=_use_color(args.color), full=args.full)

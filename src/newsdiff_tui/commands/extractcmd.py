@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any, TextIO
 
-from newsdiff_tui.commands.common import warn
+from newsdiff_tui.commands.common import print_json, warn
 from newsdiff_tui.errors import NewsdiffError
 from newsdiff_tui.extract_charset import CharsetError, decode_html
 from newsdiff_tui.inputs import read_input_bytes
@@ -160,7 +159,7 @@ def run_extract(args: argparse.Namespace) -> int:
             doc["problem"] = found.refused
             if args.explain:
                 doc["explain"] = _explain_doc(found)
-            print(json.dumps(doc, ensure_ascii=False))
+            print_json(doc)
         else:
             _print_text(source, found, sys.stdout, details=args.explain)
         if found.refused:

@@ -7,10 +7,9 @@ on the first search and brought up to date on each one); this module prints the 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
-from newsdiff_tui.commands.common import open_store, parse_since, positive_int, warn
+from newsdiff_tui.commands.common import open_store, parse_since, positive_int, print_json, warn
 from newsdiff_tui.search import (
     SearchHit,
     SearchIndex,
@@ -87,7 +86,7 @@ def run_search(args: argparse.Namespace) -> int:
         warn(f"the search index was {result.rebuilt}: rebuilt it from the article files")
     if args.json:
         for hit in result.hits:
-            print(json.dumps(hit_json(hit), ensure_ascii=False))
+            print_json(hit_json(hit))
     else:
         sys.stdout.write(render_text(result))
     if not result.hits:

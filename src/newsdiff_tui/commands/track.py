@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import shutil
 import sys
 from dataclasses import asdict
 from typing import TYPE_CHECKING, TextIO
 
-from newsdiff_tui.commands.common import EXIT_USAGE, open_store, positive_int, warn
+from newsdiff_tui.commands.common import EXIT_USAGE, open_store, positive_int, print_json, warn
 from newsdiff_tui.config import load_config
 from newsdiff_tui.difftext import stats_compact
 from newsdiff_tui.errors import NewsdiffError
@@ -340,7 +339,7 @@ def run_feed_list(args: argparse.Namespace) -> int:
             doc = asdict(feed)
             doc["added"] = feed.added.isoformat()
             doc["last_checked"] = feed.last_checked.isoformat() if feed.last_checked else None
-            print(json.dumps(doc))  # ASCII: no control character reaches the terminal raw
+            print_json(doc)
             continue
         checked = short_time(feed.last_checked) if feed.last_checked else "never"
         error = f"  error: {_line(feed.last_error)}" if feed.last_error else ""
