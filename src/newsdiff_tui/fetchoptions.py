@@ -1,8 +1,8 @@
 """The fetcher's settings (``FetchOptions``) and the name it gives servers (``USER_AGENT``).
 
 Apart from ``fetch.py`` (which re-exports them) so that what only names the settings, such as
-the CLI's ``--help`` and the config file, does not load the HTTP stack: every command builds
-the whole parser, and httpx with asyncio is about half of a command's start-up.
+the CLI's ``--help`` and the config file, does not load the HTTP stack: every command (and the
+app) builds the whole parser, and asyncio with httpx was some 40% of building it.
 """
 
 from __future__ import annotations
