@@ -19,7 +19,7 @@ from fake_archive import (
 )
 from local_server import Reply, Request
 
-from newsdiff_tui.archive import BASE_ENV
+from newsdiff_tui.archive import BASE_ENV, DEFAULT_BASE
 from newsdiff_tui.cli import main
 from newsdiff_tui.model import wayback_link
 from newsdiff_tui.store import Store
@@ -140,6 +140,13 @@ def test_backfill_usage_errors(
     code, out, err = run(capsys, "--db", str(store.root), "backfill", *argv)
     assert code == 2 and out == ""
     assert err.startswith("newsdiff-tui: ") and message in err
+
+
+def test_backfill_help_names_the_archive_setting(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["backfill", "--help"])
+    out = capsys.readouterr().out
+    assert f"${BASE_ENV}" in out and f"(default {DEFAULT_BASE})" in out
 
 
 def test_a_bad_archive_url_is_a_usage_error(

@@ -73,6 +73,18 @@ def test_explain_json_carries_the_decisions(
     assert "explain" not in plain
 
 
+def test_explain_json_prints_no_escape_code_from_a_class_name(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    page = tmp_path / "hostile.html"
+    hostile = PAGE.replace("class='ad-slot'", "class='ad-slot \x9b2J\x1b]0;owned\x07'")
+    page.write_bytes(hostile.format(charset="utf-8", first=STORY[0], second=STORY[1]).encode())
+    code, out, _ = run(capsys, "extract", "--explain", "--json", str(page))
+    assert code == 0 and not any(c in out for c in "\x1b\x07\x9b")
+    label = json.loads(out)["explain"]["removed"][-1]["label"]
+    assert label.startswith('class="ad-slot') and "2J" not in label  # CSI removed whole
+
+
 def test_a_refused_page_names_its_rule(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     wall = tmp_path / "wall.html"
     wall.write_text(

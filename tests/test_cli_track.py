@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import signal
@@ -240,6 +241,24 @@ def test_feed_list_strips_escape_codes(capsys: pytest.CaptureFixture[str]) -> No
     code, out, _ = run(capsys, "feed", "list", "--json")
     assert json.loads(out)["last_error"] == doc["last_error"]  # data kept, escaped as JSON
     assert not any(c in out for c in "\x1b\x07\x9b")
+
+
+def test_feed_add_on_a_full_disk_is_one_line_and_saves_nothing(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = default_root()
+    Store(root).close()
+
+    def full_disk(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("newsdiff_tui.storage.atomic_write_json", full_disk)
+    code, out, err = run(capsys, "feed", "add", "--no-check", "https://news.example/feed.xml")
+    assert code == 2 and out == ""
+    assert err.splitlines() == [
+        f"newsdiff-tui: cannot write {root / 'feeds.json'}: No space left on device"
+    ]
+    assert not (root / "feeds.json").exists()
 
 
 def test_the_summary_names_a_site_that_slowed_us_down(

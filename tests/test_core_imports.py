@@ -45,3 +45,19 @@ def test_cli_help_and_version_do_not_need_the_tui() -> None:
     )
     assert result.returncode == 0
     assert "--export" in result.stdout and "import" in result.stdout
+
+
+def test_commands_start_without_the_network_the_extractor_or_the_process_pool() -> None:
+    """Every command (and the app) pays for what building the parser imports: the network
+    side (asyncio, httpx), the extractor (lxml) and the extraction pool (multiprocessing) load
+    only in the commands that run them."""
+    script = """
+import sys
+from newsdiff_tui.cli import build_parser
+build_parser()
+heavy = {"asyncio", "httpx", "httpcore", "lxml", "trafilatura", "multiprocessing"}
+loaded = sorted(m for m in sys.modules if m.split(".")[0] in heavy or m == "newsdiff_tui.extract")
+assert not loaded, loaded
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr + result.stdout

@@ -8,7 +8,9 @@ site never touches a file it did not write.
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -295,6 +297,22 @@ def test_an_unusable_manifest_is_noted_and_the_site_rebuilt(
 
 
 # ----- names and errors -------------------------------------------------------------------------
+
+
+def test_a_manifest_that_cannot_be_written_is_one_line(
+    site_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "site"
+    assert export(site_store, out)[0] == 0
+    (out / MANIFEST).unlink()  # every page is as it was: the manifest is all there is to write
+
+    def full_disk(*args: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", full_disk)
+    code, stdout, stderr = export(site_store, out)
+    assert code == 2 and stdout == ""
+    assert stderr == f"newsdiff-tui: cannot write {out / MANIFEST}: No space left on device\n"
 
 
 def test_hostile_titles_and_sources_in_the_listing(store: Store, tmp_path: Path) -> None:

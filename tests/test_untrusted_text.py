@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from test_cli_cache import files_of, one_error_line, run
 
+from newsdiff_tui.model import CheckState
 from newsdiff_tui.store import Store
 from newsdiff_tui.textnorm import display_safe, normalize
 
@@ -29,6 +31,7 @@ ESCAPES = {
     "c1": "\x9b31m\x9d0;x\x9c\x85",
     "c0": "\x07\x08\x0e\x00\x7f",
 }
+T_CHECK = datetime(2024, 5, 2, 10, 0, tzinfo=UTC)
 # What must never be printed: ESC, C0 controls but tab and newline, DEL and the C1 range.
 RAW_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -168,6 +171,25 @@ def test_hostile_text_already_in_a_cache_is_stripped_when_printed(
     assert code == 2 and "2 articles match" in err
     assert err.count("evilsrc") == 2
     assert_clean(out, err)
+
+
+def test_json_output_escapes_the_controls_json_leaves_raw(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """JSON escapes C0 controls but not C1 ones (U+009B is a CSI to a terminal): a check
+    error quoting a server's header keeps it as the server sent it (the cache holds the
+    data), and ``list --json`` prints it as an escape, the data intact."""
+    root = tmp_path / "cache"
+    error = "not an HTML page: the server sent text/\x9b31mevil\u2028"
+    with Store(root) as store:
+        article = store.add_article("https://example.com/1", source="evil\x9b1msrc")
+        store.record_check(article.id, CheckState(last_checked=T_CHECK, last_error=error))
+    code, out, err = run(capsys, "--db", str(root), "list", "--json")
+    assert code == 0
+    assert_clean(out, err)
+    assert "\u2028" not in out and "\\u009b" in out
+    doc = json.loads(out)
+    assert doc["last_error"] == error and doc["source"] == "evil\x9b1msrc"
 
 
 def test_an_error_quoting_a_hostile_file_name_is_one_clean_line(

@@ -42,9 +42,9 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from newsdiff_tui.errors import NewsdiffError
-from newsdiff_tui.extract import CharsetError, decode_html
+from newsdiff_tui.extract_charset import CharsetError, decode_html
 from newsdiff_tui.fetch import USER_AGENT, error_reason, retry_after_seconds
-from newsdiff_tui.model import wayback_link
+from newsdiff_tui.model import WAYBACK_WEB, wayback_link
 from newsdiff_tui.urls import url_problem
 
 __all__ = [
@@ -64,7 +64,7 @@ __all__ = [
     "parse_cdx",
 ]
 
-DEFAULT_BASE = "https://web.archive.org"
+DEFAULT_BASE = WAYBACK_WEB  # the public Wayback Machine
 BASE_ENV = "NEWSDIFF_WAYBACK_URL"
 CDX_PER_MINUTE = 24
 CAPTURES_PER_SECOND = 2

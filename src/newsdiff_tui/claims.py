@@ -16,7 +16,6 @@ The files hold nothing a user needs: a malformed ``claims.json`` is treated as e
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import threading
 import uuid
@@ -25,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from newsdiff_tui.errors import CacheError
-from newsdiff_tui.storage import atomic_write_json, read_json_file
+from newsdiff_tui.storage import lock_file, read_json_file, try_lock_file, write_json_file
 from newsdiff_tui.store import Store
 from newsdiff_tui.timeutil import to_iso, utcnow
 
@@ -73,11 +72,9 @@ class RunClaims:
                 # Under the writer lock, so no other run judges our file before we hold it.
                 try:
                     self.dir.mkdir(exist_ok=True)
-                    fd = os.open(self._lock_path(self.run_id), os.O_RDWR | os.O_CREAT, 0o644)
+                    self._fd = lock_file(self._lock_path(self.run_id))
                 except OSError as exc:
                     raise CacheError(f"cannot write {self.dir}: {exc.strerror}") from None
-                fcntl.flock(fd, fcntl.LOCK_EX)
-                self._fd = fd
             runs, articles = self._live_state()
             runs[self.run_id] = {"pid": os.getpid(), "started": to_iso(utcnow())}
             taken: dict[str, str] = {}
@@ -114,10 +111,7 @@ class RunClaims:
 
     def _write(self, runs: dict[str, Any], articles: dict[str, str]) -> None:
         # Not fsynced: after a crash the claims are void anyway (their runs are gone).
-        try:
-            atomic_write_json(self._path, {"runs": runs, "articles": articles}, durable=False)
-        except OSError as exc:
-            raise CacheError(f"cannot write {self._path}: {exc.strerror}") from None
+        write_json_file(self._path, {"runs": runs, "articles": articles}, durable=False)
 
     def _live_state(self) -> tuple[dict[str, Any], dict[str, str]]:
         """Runs still alive (lock files of dead ones removed) and the claims they hold."""
@@ -140,19 +134,17 @@ class RunClaims:
         """Whether the run holding ``run_id``'s lock file is still running."""
         path = self._lock_path(run_id)
         try:
-            fd = os.open(path, os.O_RDWR)
+            fd = try_lock_file(path)
         except OSError:
-            return False
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+            return False  # no lock file: the run is over
+        if fd is None:
             return True
-        else:
+        try:
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()  # a dead run's file; we hold its lock, so nobody else uses it
-            return False
         finally:
             os.close(fd)
+        return False
 
 
 def _describe(info: Any) -> str:

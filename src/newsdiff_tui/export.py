@@ -40,7 +40,7 @@ from newsdiff_tui.schedule import next_check
 from newsdiff_tui.storage import atomic_write_bytes
 from newsdiff_tui.store import Store
 from newsdiff_tui.textnorm import strip_control
-from newsdiff_tui.timeutil import humanize_delta
+from newsdiff_tui.timeutil import humanize_delta, short_time
 
 FORMATS: dict[str, str] = {"markdown": ".md", "json": ".json", "atom": ".atom", "html": ".html"}
 ARROW = "→"
@@ -103,7 +103,7 @@ def check_status(article: Article, now: datetime) -> str:
 
 def utc_time(moment: datetime) -> str:
     """A timestamp for people, always in UTC so that exports do not depend on the machine."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"{short_time(moment)} UTC"
 
 
 def provenance(version: Version) -> str | None:

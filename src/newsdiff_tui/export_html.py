@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from newsdiff_tui.diff import ParagraphDiff, WordOp, diff
-from newsdiff_tui.difftext import HTML_MARKS, Side, render_words, stats_summary
+from newsdiff_tui.difftext import HTML_MARKS, Side, move_label, render_words, stats_summary
 from newsdiff_tui.export import Change, changes, check_status, utc_time, xml_text
 from newsdiff_tui.model import Article, Version
 from newsdiff_tui.textnorm import plural
@@ -201,7 +201,7 @@ def _paragraph_row(paragraph: ParagraphDiff) -> str:
         moved_to = _paragraph_number(paragraph.new_index)
         old = f'<span class="note">moved to {moved_to}:</span> {old}'
         new = f'<span class="note">moved from {moved_from}:</span> {new}'
-        inline = f'<span class="note">moved from {moved_from} to {moved_to}:</span> {inline}'
+        inline = f'<span class="note">{esc(move_label(paragraph))}:</span> {inline}'
     return _row(esc(paragraph.op), old, new, inline)
 
 
@@ -278,10 +278,8 @@ def change_section(change: Change, *, consecutive: bool = True) -> str:
 
 
 def _origin_labels(version: Version) -> list[str]:
-    """Where a version's text was seen, when not by our own fetch (the wayback branch's
-    ``Version.origin``: live, wayback or import; absent on older caches)."""
-    origin = getattr(version, "origin", None) or "live"
-    return {"wayback": ["from the Wayback Machine"], "import": ["imported"]}.get(origin, [])
+    """Where a version's text was seen, when not by our own fetch (wayback or import)."""
+    return {"wayback": ["from the Wayback Machine"], "import": ["imported"]}.get(version.origin, [])
 
 
 # ----- the page -----------------------------------------------------------------------------

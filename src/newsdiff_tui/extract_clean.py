@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 from lxml.etree import _Element
 
-from newsdiff_tui.textnorm import normalize
+from newsdiff_tui.textnorm import display_safe, normalize
 
 __all__ = [
     "ARTICLE_SHARE",
@@ -138,7 +138,9 @@ def _label(node: _Element) -> str | None:
 
 
 def _shorten(text: str, limit: int = 60) -> str:
-    text = " ".join(text.split())
+    """An attribute value of the page for a label: one line, no escape codes (``--explain``
+    prints it, also as JSON, which leaves C1 controls as they are), at most ``limit`` long."""
+    text = display_safe(text, one_line=True)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

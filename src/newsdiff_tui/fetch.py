@@ -42,8 +42,8 @@ from urllib.parse import urljoin, urlsplit
 import certifi
 import httpx
 
-from newsdiff_tui import __version__
-from newsdiff_tui.extract import CharsetError, decode_html
+from newsdiff_tui.extract_charset import CharsetError, decode_html
+from newsdiff_tui.fetchoptions import MB, USER_AGENT, FetchOptions
 from newsdiff_tui.netguard import AddressPolicy, AddressRefused, GuardedTransport
 from newsdiff_tui.urls import url_problem
 
@@ -55,8 +55,6 @@ __all__ = [
     "SiteSlowdown",
 ]
 
-USER_AGENT = f"newsdiff-tui/{__version__} (+https://github.com/newsdiff-tui/newsdiff-tui)"
-MB = 1024 * 1024
 
 Kind = Literal["html", "feed"]
 _HTML_TYPES = {"text/html", "application/xhtml+xml"}
@@ -78,25 +76,6 @@ _SLOW_DOWN_STATUS = {429, 503}  # the site asks us to slow down
 GROW_AFTER = 8
 # After this many failed connections in a row a site is given up for the rest of the run.
 SITE_DOWN_AFTER = 3
-
-
-@dataclass(frozen=True)
-class FetchOptions:
-    """Limits and manners of the fetcher (a config file or the command line may set them)."""
-
-    concurrency: int = 8  # requests in flight at once, over all sites
-    per_site: int = 4  # most requests in flight to one site (halved on 429/503, grows back)
-    host_delay: float = 0.0  # least seconds between the starts of two requests to one site
-    timeout: float = 20.0  # seconds for connecting, and between bytes of the answer
-    retries: int = 3  # extra attempts after a timeout, dropped connection, 5xx or 429
-    backoff: float = 1.0  # first retry delay in seconds; doubles per attempt
-    backoff_max: float = 30.0
-    retry_after_max: float = 60.0  # cap on a server's Retry-After
-    max_bytes: int = 10 * MB
-    max_redirects: int = 10
-    user_agent: str = USER_AGENT
-    # Non-public addresses allowed anyway; None: as NEWSDIFF_ALLOW_PRIVATE says.
-    address_policy: AddressPolicy | None = None
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from newsdiff_tui.errors import InputError
+from newsdiff_tui.fetchoptions import MB, FetchOptions
 from newsdiff_tui.storage import decode_json
 
 __all__ = [
@@ -35,10 +36,8 @@ __all__ = [
     "read_input_text",
 ]
 
-MB = 1 << 20
-# A page as big as the fetcher accepts (fetch.FetchOptions.max_bytes): a local file is judged
-# like a download.
-PAGE_MAX_BYTES = 10 * MB
+# A page as big as the fetcher accepts: a local file is judged like a download.
+PAGE_MAX_BYTES = FetchOptions.max_bytes
 # A JSON history holds every version of an article: far more than one page.
 HISTORY_MAX_BYTES = 256 * MB
 STDIN = "-"

@@ -32,7 +32,6 @@ rebuild never holds up a ``fetch``.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import functools
 import json
 import os
@@ -45,7 +44,7 @@ from typing import Any, Literal
 
 from newsdiff_tui.errors import CacheError, NewsdiffError
 from newsdiff_tui.model import Version
-from newsdiff_tui.storage import stat_key
+from newsdiff_tui.storage import lock_file, stat_key
 from newsdiff_tui.store import DoctorReport, Store
 from newsdiff_tui.timeutil import from_iso, to_iso
 
@@ -254,13 +253,12 @@ class SearchIndex:
     def _locked(self) -> Iterator[None]:
         """Hold the index's writer lock (an ``flock`` on ``search.lock``)."""
         try:
-            fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+            fd = lock_file(self._lock_path)
         except OSError as exc:
             raise SearchIndexError(
                 f"cannot write the search index in {self.store.root}: {exc.strerror}"
             ) from None
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
             yield
         finally:
             os.close(fd)

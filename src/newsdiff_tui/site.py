@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -55,7 +56,7 @@ from newsdiff_tui.export_html import (
     render_html,
 )
 from newsdiff_tui.model import Article, Version
-from newsdiff_tui.storage import atomic_write_json, read_json_file
+from newsdiff_tui.storage import read_json_file
 from newsdiff_tui.store import Store
 from newsdiff_tui.textnorm import plural
 from newsdiff_tui.timeutil import to_iso
@@ -461,5 +462,5 @@ def build_site(
         "articles": new_articles,
     }
     if manifest != site.old_manifest:
-        atomic_write_json(directory / MANIFEST, manifest, create_dirs=False)
+        write_atomic(directory / MANIFEST, json.dumps(manifest, ensure_ascii=False))
     return report

@@ -35,6 +35,7 @@ from newsdiff_tui.errors import NewsdiffError
 from newsdiff_tui.export import changes
 from newsdiff_tui.model import Version
 from newsdiff_tui.store import Store
+from newsdiff_tui.timeutil import short_time
 
 __all__ = [
     "ALL_SOURCES",
@@ -234,7 +235,7 @@ def _nothing_selected(store: Store, source: str | None, since: datetime | None) 
         part
         for part in (
             f"from source {source!r}" if source else "",
-            f"first seen since {since:%Y-%m-%d %H:%M}" if since else "",
+            f"first seen since {short_time(since)}" if since else "",
         )
         if part
     )

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from newsdiff_tui.stats import SourceStats, StatsReport
 from newsdiff_tui.textnorm import display_safe
-from newsdiff_tui.timeutil import humanize_delta
+from newsdiff_tui.timeutil import humanize_delta, short_time
 
 BLOCK = "█"
 EIGHTHS = " ▏▎▍▌▋▊▉"  # a bar's last cell, in eighths of a cell
@@ -75,7 +75,7 @@ def scope_text(report: StatsReport) -> str:
     if report.source:
         parts.append(f"source {report.source}")
     if report.since:
-        parts.append(f"first seen since {report.since:%Y-%m-%d %H:%M} UTC")
+        parts.append(f"first seen since {short_time(report.since)} UTC")
     return f"({', '.join(parts)})" if parts else ""
 
 

@@ -1,4 +1,5 @@
-"""File primitives of the cache: atomic JSON writes, strict reads, and the index journal.
+"""File primitives of the cache: atomic JSON writes, strict reads, file locks and the index
+journal.
 
 Nothing here knows about articles: ``store.py`` decides what the documents mean. Every write is
 atomic (temp file, fsync, ``os.replace``) or an append of whole lines to the journal, so a
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import fcntl
 import functools
 import json
 import os
@@ -71,6 +73,17 @@ def atomic_write_json(
     """Write ``data`` as compact JSON, atomically (see ``atomic_write_bytes``)."""
     payload = json.dumps(data, **_DUMP).encode("utf-8")
     atomic_write_bytes(Path(path), payload, create_dirs=create_dirs, durable=durable)
+
+
+def write_json_file(
+    path: Path, data: Any, *, create_dirs: bool = True, durable: bool = True
+) -> None:
+    """``atomic_write_json`` for a cache file: ``CacheError`` naming it if it cannot be written
+    (a full disk, a read-only directory), the counterpart of ``read_json_file``."""
+    try:
+        atomic_write_json(path, data, create_dirs=create_dirs, durable=durable)
+    except OSError as exc:
+        raise CacheError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 _SYNC_THREADS = 8
@@ -147,6 +160,33 @@ def atomic_write_json_many(
     _fsync_all([functools.partial(_fsync_dir, d) for d in directories])
 
 
+def lock_file(path: Path) -> int:
+    """Open ``path`` (created if missing) and wait for an exclusive ``flock`` on it; returns
+    the descriptor, whose closing releases the lock (as the process's end does, however it
+    ends). ``OSError`` when the file cannot be opened or locked."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def try_lock_file(path: Path) -> int | None:
+    """``lock_file`` without waiting or creating: None when another holder has the lock;
+    ``OSError`` when the file does not exist or cannot be opened."""
+    fd = os.open(path, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BaseException as exc:
+        os.close(fd)
+        if isinstance(exc, BlockingIOError):
+            return None
+        raise
+    return fd
+
+
 def decode_json(raw: bytes) -> Any:
     """Parse JSON bytes; ``ValueError`` with a short reason (empty, not UTF-8, where it breaks)."""
     if not raw.strip():
@@ -179,7 +219,8 @@ class AtomicJSONStorage(Storage):
     """TinyDB storage that never leaves a half-written file: temp file, fsync, ``os.replace``.
 
     A file that exists but does not parse raises ``CacheError`` naming it; it is never
-    overwritten, so a user can inspect or restore it.
+    overwritten, so a user can inspect or restore it. A write that fails is a ``CacheError``
+    too, and leaves the file as it was.
     """
 
     def __init__(
@@ -197,7 +238,7 @@ class AtomicJSONStorage(Storage):
         return data
 
     def write(self, data: dict[str, Any]) -> None:
-        atomic_write_json(self.path, data, create_dirs=self._create_dirs, durable=self._durable)
+        write_json_file(self.path, data, create_dirs=self._create_dirs, durable=self._durable)
 
 
 def stat_key(path: Path) -> tuple[int, int, int] | None:

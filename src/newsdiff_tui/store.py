@@ -19,7 +19,6 @@ articles as in one of 20,000.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import itertools
 import os
 import threading
@@ -48,7 +47,9 @@ from newsdiff_tui.storage import (
     atomic_write_bytes,
     atomic_write_json,
     atomic_write_json_many,
+    lock_file,
     read_json_file,
+    write_json_file,
 )
 from newsdiff_tui.textnorm import boring_key
 from newsdiff_tui.timeutil import from_iso, to_iso, utcnow
@@ -351,7 +352,7 @@ class Store:
                 ) from None
             with self.locked():
                 if read_json_file(meta_path) is None:
-                    self._write(meta_path, {"schema": SCHEMA_VERSION})
+                    write_json_file(meta_path, {"schema": SCHEMA_VERSION})
             return
         schema = check_meta(meta, meta_path)
         if schema > SCHEMA_VERSION:
@@ -375,7 +376,7 @@ class Store:
                     )
                 step(self.root)
                 schema += 1
-                self._write(meta_path, {"schema": schema})
+                write_json_file(meta_path, {"schema": schema})
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
@@ -394,13 +395,12 @@ class Store:
                 self._held.depth -= 1
             return
         try:
-            fd = os.open(self.root / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+            fd = lock_file(self.root / ".lock")
         except OSError as exc:
             raise CacheError(
                 f"cannot write the cache directory {self.root}: {exc.strerror}"
             ) from None
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
             with self._mutex:
                 self._held.depth = 1
                 try:
@@ -453,13 +453,6 @@ class Store:
             # The intents are durable: the next writer or reader re-reads these shards.
             raise CacheError(f"cannot write the cache in {self.root}: {exc.strerror}") from None
         self._append([{"put": pending[i][1]} for i in ids], durable=False)
-
-    def _write(self, path: Path, data: Any) -> None:
-        """Atomic JSON write with a clear error when the directory cannot be written."""
-        try:
-            atomic_write_json(path, data)
-        except OSError as exc:
-            raise CacheError(f"cannot write {path}: {exc.strerror}") from None
 
     # ----- paths -----------------------------------------------------------------------
     @property
@@ -835,7 +828,7 @@ class Store:
             batch[article_id] = (data, doc)
             return doc
         self._append([{"intent": article_id}])
-        self._write(self.shard_path(article_id), data)
+        write_json_file(self.shard_path(article_id), data)
         doc = self._doc_from_data(data)
         self._append([{"put": doc}], durable=False)  # the intent already makes it recoverable
         return doc

@@ -29,6 +29,11 @@ def from_iso(text: str | None) -> datetime | None:
     return moment.astimezone(UTC)
 
 
+def short_time(moment: datetime) -> str:
+    """A time for a line of output, to the minute in UTC: '2019-11-22 09:15'."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+
+
 def humanize_delta(seconds: float) -> str:
     """A gap as people say it: '32 minutes', '3 hours', '2 days'."""
     seconds = abs(seconds)

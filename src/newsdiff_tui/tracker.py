@@ -82,11 +82,6 @@ class CheckOptions:
     # A page whose extraction takes longer fails its check (the worker finishes it unseen).
     extract_timeout: float = 60.0
 
-    @classmethod
-    def with_concurrency(cls, concurrency: int, **fetch_changes: object) -> CheckOptions:
-        """Default options with another global concurrency (and other fetch settings)."""
-        return cls(fetch=FetchOptions(concurrency=concurrency, **fetch_changes))  # type: ignore[arg-type]
-
 
 @dataclass(frozen=True)
 class CheckEvent:

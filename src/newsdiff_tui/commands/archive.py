@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from collections.abc import Sequence
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from newsdiff_tui.archive import BASE_ENV, DEFAULT_BASE, archive_base
-from newsdiff_tui.backfill import BackfillEvent, BackfillOptions, backfill_run
 from newsdiff_tui.commands.common import open_store, parse_since, positive_int, warn
 from newsdiff_tui.errors import NewsdiffError
-from newsdiff_tui.model import Article
+from newsdiff_tui.model import WAYBACK_WEB, Article
 from newsdiff_tui.store import Store
 from newsdiff_tui.textnorm import display_safe
+
+# The archive client (asyncio, httpx) and the backfill (the extractor, lxml) load when a
+# backfill runs: every command builds this module's parser.
+if TYPE_CHECKING:
+    from newsdiff_tui.backfill import BackfillEvent, BackfillOptions
 
 EXIT_ARCHIVE_UNUSABLE = 1
 
@@ -31,8 +33,8 @@ what it does:
 politeness (the archive blocks IPs that ignore its limits):
   at most 24 searches a minute and 2 captures a second, shared by everything this process
   does; an HTTP 429 pauses all archive requests for its Retry-After (60 s without one,
-  doubling if it repeats) and three in a row stop the run. ${BASE_ENV} replaces the
-  archive's scheme and host (default {DEFAULT_BASE}).
+  doubling if it repeats) and three in a row stop the run. $NEWSDIFF_WAYBACK_URL replaces
+  the archive's scheme and host (default {WAYBACK_WEB}).
 
 exit status: 0 when the run happened (failures are recorded on their articles and shown
 here); 1 when the archive could not be used (unreachable, or it asked us to stop); 2 for
@@ -76,6 +78,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run_backfill(args: argparse.Namespace) -> int:
     """``newsdiff-tui backfill ARTICLE...|--all``."""
+    from newsdiff_tui.backfill import BackfillOptions
+
     if args.all == bool(args.articles):
         raise NewsdiffError("name the articles to backfill, or use --all (not both)")
     options = BackfillOptions(since=parse_since(args.since), limit=args.limit)
@@ -102,6 +106,11 @@ def backfill_articles(
 
     Shared by ``backfill`` and ``add --backfill``.
     """
+    import asyncio
+
+    from newsdiff_tui.archive import archive_base
+    from newsdiff_tui.backfill import backfill_run
+
     archive_base()  # a bad NEWSDIFF_WAYBACK_URL is a usage error before anything starts
     printer = _Progress(sys.stdout, quiet=quiet)
     summary = asyncio.run(backfill_run(store, articles, options, on_event=printer))

@@ -7,17 +7,16 @@ the ``diff`` command parses it) and prints the result as text or JSON.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
 from newsdiff_tui.blame import Blame, BlamedSentence, blame
-from newsdiff_tui.commands.common import open_store
+from newsdiff_tui.commands.common import open_store, print_json
 from newsdiff_tui.commands.diffcmd import parse_version_ref
 from newsdiff_tui.errors import NotFoundError
 from newsdiff_tui.model import Article
 from newsdiff_tui.textnorm import display_safe
-from newsdiff_tui.timeutil import humanize_delta, to_iso
+from newsdiff_tui.timeutil import humanize_delta, short_time, to_iso
 
 DESCRIPTION = """\
 Print each sentence of a stored version with the version that introduced it: its number,
@@ -54,14 +53,10 @@ def run_blame(args: argparse.Namespace) -> int:
         except NotFoundError as exc:
             raise NotFoundError(f"{args.article}: {exc}") from None
     if args.json:
-        print(json.dumps(to_json(article, result), ensure_ascii=False, indent=2))
+        print_json(to_json(article, result), indent=2)
     else:
         sys.stdout.write(render_text(article, result))
     return 0
-
-
-def _when(moment: Any) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M")
 
 
 def _age(sentence: BlamedSentence) -> str:
@@ -82,14 +77,14 @@ def render_text(article: Article, result: Blame) -> str:
     """The blame as text: a header, then one line per sentence, paragraphs apart."""
     latest = " (latest)" if result.version == result.version_count - 1 else ""
     lines = [
-        f"blame of {article.id}@{result.version}{latest}, {_when(result.fetched_at)}, "
-        f"{result.version_count} version(s), first seen {_when(result.first_seen)}",
+        f"blame of {article.id}@{result.version}{latest}, {short_time(result.fetched_at)}, "
+        f"{result.version_count} version(s), first seen {short_time(result.first_seen)}",
         f"{display_safe(article.url)}",
     ]
     rows = ([result.title] if result.title else []) + list(result.sentences)
     if not rows:
         return "\n".join([*lines, "", "(this version has no text)"]) + "\n"
-    gutters = [(f"v{s.introduced}", _when(s.introduced_at), _age(s), _marks(s)) for s in rows]
+    gutters = [(f"v{s.introduced}", short_time(s.introduced_at), _age(s), _marks(s)) for s in rows]
     widths = [max(len(g[k]) for g in gutters) for k in range(4)]
     paragraph = None
     for sentence, gutter in zip(rows, gutters, strict=True):

@@ -4,14 +4,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from datetime import UTC, tzinfo
 from typing import TYPE_CHECKING, Any, TextIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from newsdiff_tui.commands.common import EXIT_USAGE, open_store, warn
+from newsdiff_tui.commands.common import EXIT_USAGE, open_store, print_json, warn
 from newsdiff_tui.errors import NewsdiffError, NoCacheError
 from newsdiff_tui.history import apply_history, parse_history
 from newsdiff_tui.importers import FORMAT_NAMES
@@ -20,7 +19,7 @@ from newsdiff_tui.model import Article
 from newsdiff_tui.search import check_search_index
 from newsdiff_tui.store import article_to_doc, default_root
 from newsdiff_tui.textnorm import display_safe
-from newsdiff_tui.timeutil import to_iso
+from newsdiff_tui.timeutil import short_time
 
 if TYPE_CHECKING:
     from newsdiff_tui.importers.run import ImportProgress
@@ -221,7 +220,7 @@ def run_list(args: argparse.Namespace) -> int:
             warn(f"no articles in {store.root} yet: `newsdiff-tui add URL` tracks one")
         for article in articles:
             if args.json:
-                print(json.dumps(list_document(article), ensure_ascii=False))
+                print_json(list_document(article))
                 continue
             _print_article(article)
     return 0
@@ -244,7 +243,7 @@ def _print_article(article: Article) -> None:
     Titles, sources and errors come from the web or an import file: all go through
     ``display_safe`` so no escape sequence reaches the terminal.
     """
-    changed = (to_iso(article.last_changed) or "-")[:16].replace("T", " ")
+    changed = short_time(article.last_changed) if article.last_changed else "-"
     title = display_safe(article.title or article.url, one_line=True)
     source = display_safe(article.source, one_line=True)
     print(

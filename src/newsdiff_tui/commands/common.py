@@ -1,10 +1,13 @@
-"""Helpers every CLI command shares: opening the store, printing errors."""
+"""Helpers every CLI command shares: opening the store, printing errors and JSON."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import re
 import sys
 from datetime import datetime
+from typing import Any
 
 from newsdiff_tui.errors import NewsdiffError
 from newsdiff_tui.store import Store, default_root
@@ -12,6 +15,9 @@ from newsdiff_tui.textnorm import display_safe
 from newsdiff_tui.timeutil import from_iso
 
 EXIT_USAGE = 2
+# What JSON leaves raw inside strings and a terminal may obey: DEL, the C1 controls (U+009B
+# is a CSI), the line and paragraph separators and the bidi controls. JSON escapes C0 itself.
+_RAW_IN_JSON = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def open_store(args: argparse.Namespace, *, create: bool = True) -> Store:
@@ -27,6 +33,14 @@ def warn(message: str) -> None:
     newline splits the message.
     """
     print(f"newsdiff-tui: {display_safe(message, one_line=True)}", file=sys.stderr)
+
+
+def print_json(data: Any, *, indent: int | None = None) -> None:
+    """Print ``data`` as JSON on stdout: readable UTF-8, but every control character written as
+    a ``\\u`` escape, so web text in it arrives as data, never as an escape code (the data
+    itself is kept: a JSON parser reads back the same string)."""
+    text = json.dumps(data, ensure_ascii=False, indent=indent)
+    print(_RAW_IN_JSON.sub(lambda match: f"\\u{ord(match.group()):04x}", text))
 
 
 def parse_since(text: str | None) -> datetime | None:

@@ -18,7 +18,6 @@ new place under a ``↕ moved from ¶i to ¶j`` line, with its word diff if it w
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import sys
@@ -26,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from newsdiff_tui.commands.common import open_store
+from newsdiff_tui.commands.common import open_store, print_json
 from newsdiff_tui.diff import ArticleDiff, FieldDiff, WordOp, diff
 from newsdiff_tui.difftext import (
     GIT_MARKS,
@@ -41,6 +40,7 @@ from newsdiff_tui.errors import NewsdiffError, NotFoundError
 from newsdiff_tui.inputs import read_input_bytes, read_input_text
 from newsdiff_tui.model import ArticleText
 from newsdiff_tui.textnorm import display_safe
+from newsdiff_tui.timeutil import short_time
 
 DESCRIPTION = """\
 Word diff of two versions of an article. Each side is a file or a stored version:
@@ -117,7 +117,7 @@ def run_diff(args: argparse.Namespace) -> int:
     new = load_side(args.new, args)
     result = diff(old.text, new.text)
     if args.format == "json":
-        print(json.dumps(to_json(result, old, new), ensure_ascii=False, indent=2))
+        print_json(to_json(result, old, new), indent=2)
     else:
         sys.stdout.write(
             render_text(result, old, new, color=_use_color(args.color), full=args.full)
@@ -155,9 +155,8 @@ def load_side(ref: str, args: argparse.Namespace) -> Side:
                 f"{ref}: article {article.id} has {count} version(s), numbered 0 to {count - 1} "
                 f"(or -1 to -{count} from the latest)"
             ) from None
-    when = version.fetched_at.strftime("%Y-%m-%d %H:%M")
     return Side(
-        label=f"{article.id}@{version.number}  {when}",
+        label=f"{article.id}@{version.number}  {short_time(version.fetched_at)}",
         text=version.text,
         ref={"article": article.id, "url": article.url, "version": version.number},
     )

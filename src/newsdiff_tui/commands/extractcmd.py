@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
 import sys
 from dataclasses import asdict
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from newsdiff_tui.commands.common import warn
+from newsdiff_tui.commands.common import print_json, warn
 from newsdiff_tui.errors import NewsdiffError
-from newsdiff_tui.extract import CharsetError, Explanation, decode_html, explain
-from newsdiff_tui.extract_clean import Block
-from newsdiff_tui.fetch import Fetcher, FetchOptions
+from newsdiff_tui.extract_charset import CharsetError, decode_html
 from newsdiff_tui.inputs import read_input_bytes
 from newsdiff_tui.textnorm import display_safe
 from newsdiff_tui.urls import url_problem
+
+# The extractor (lxml, trafilatura) and the fetcher (asyncio, httpx) load when they run: every
+# command builds this module's parser.
+if TYPE_CHECKING:
+    from newsdiff_tui.extract import Explanation
+    from newsdiff_tui.extract_clean import Block
 
 EXTRACT_EPILOG = """\
 how a page is read:
@@ -69,6 +71,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _read_input(source: str, base_url: str | None) -> tuple[str, str | None]:
     """The HTML of a file, stdin (``-``) or a URL, and the URL to extract it with."""
     if source.startswith(("http://", "https://")):
+        import asyncio
+
         return asyncio.run(_download(source)), source
     if "://" in source:
         raise NewsdiffError(url_problem(source) or f"cannot read {source}")
@@ -80,6 +84,8 @@ def _read_input(source: str, base_url: str | None) -> tuple[str, str | None]:
 
 
 async def _download(url: str) -> str:
+    from newsdiff_tui.fetch import Fetcher, FetchOptions
+
     async with Fetcher(FetchOptions(retries=1, host_delay=0)) as fetcher:
         result = await fetcher.fetch(url)
     if result.error is not None or result.text is None:
@@ -141,6 +147,8 @@ def _print_explanation(found: Explanation, out: TextIO) -> None:
 
 def run_extract(args: argparse.Namespace) -> int:
     """Extract each input and print it; 1 if any page would be refused."""
+    from newsdiff_tui.extract import explain
+
     failed = False
     for source in args.inputs:
         html, url = _read_input(source, args.url)
@@ -151,7 +159,7 @@ def run_extract(args: argparse.Namespace) -> int:
             doc["problem"] = found.refused
             if args.explain:
                 doc["explain"] = _explain_doc(found)
-            print(json.dumps(doc, ensure_ascii=False))
+            print_json(doc)
         else:
             _print_text(source, found, sys.stdout, details=args.explain)
         if found.refused:

@@ -7,10 +7,9 @@ on the first search and brought up to date on each one); this module prints the 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
-from newsdiff_tui.commands.common import open_store, parse_since, positive_int, warn
+from newsdiff_tui.commands.common import open_store, parse_since, positive_int, print_json, warn
 from newsdiff_tui.search import (
     SearchHit,
     SearchIndex,
@@ -19,7 +18,7 @@ from newsdiff_tui.search import (
     compact_ranges,
 )
 from newsdiff_tui.textnorm import display_safe
-from newsdiff_tui.timeutil import to_iso
+from newsdiff_tui.timeutil import short_time, to_iso
 
 EXIT_NO_MATCH = 1
 
@@ -87,7 +86,7 @@ def run_search(args: argparse.Namespace) -> int:
         warn(f"the search index was {result.rebuilt}: rebuilt it from the article files")
     if args.json:
         for hit in result.hits:
-            print(json.dumps(hit_json(hit), ensure_ascii=False))
+            print_json(hit_json(hit))
     else:
         sys.stdout.write(render_text(result))
     if not result.hits:
@@ -111,7 +110,7 @@ def render_text(result: SearchResult) -> str:
         title = display_safe(hit.title or hit.url)
         lines.append(f"{hit.article_id}  {display_safe(hit.source):<12.12} {title}")
         first = hit.versions[0]
-        when = first.fetched_at.strftime("%Y-%m-%d %H:%M")
+        when = short_time(first.fetched_at)
         when = f"first {when}" if len(hit.versions) > 1 else when
         where = f"{_LABELS[result.query.mode]} {_versions(hit)} of {hit.version_count} ({when})"
         # A removal is shown by what the version before it said.

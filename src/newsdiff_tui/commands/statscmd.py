@@ -8,11 +8,10 @@ terminal bar chart (text) or a table with bars (Markdown).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
-from newsdiff_tui.commands.common import open_store, parse_since
+from newsdiff_tui.commands.common import open_store, parse_since, print_json
 from newsdiff_tui.export import md_escape
 from newsdiff_tui.stats import HISTOGRAM_BINS, SourceStats, StatsReport, collect_stats
 from newsdiff_tui.statstable import HEADERS, bars, report_rows, scope_text
@@ -66,7 +65,7 @@ def run_stats(args: argparse.Namespace) -> int:
     fmt = "json" if args.json else args.stats_format
     if fmt == "json":
         for source in report.sources:
-            print(json.dumps(source_json(source), ensure_ascii=False))
+            print_json(source_json(source))
     elif fmt == "markdown":
         sys.stdout.write(render_markdown(report))
     else:

@@ -3,23 +3,26 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import dataclasses
-import json
 import shutil
 import sys
 from dataclasses import asdict
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from newsdiff_tui.commands.common import EXIT_USAGE, open_store, positive_int, warn
+from newsdiff_tui.commands.common import EXIT_USAGE, open_store, positive_int, print_json, warn
 from newsdiff_tui.config import load_config
 from newsdiff_tui.difftext import stats_compact
 from newsdiff_tui.errors import NewsdiffError
-from newsdiff_tui.feeds import FeedProbe, add_feed, load_feeds, probe_feed, remove_feed
-from newsdiff_tui.fetch import FetchOptions
+from newsdiff_tui.fetchoptions import FetchOptions
 from newsdiff_tui.textnorm import display_safe
-from newsdiff_tui.tracker import CheckEvent, CheckOptions, fetch_run
+from newsdiff_tui.timeutil import short_time
 from newsdiff_tui.urls import clean_url, url_problem
+
+# The network side (asyncio, httpx), the feeds and the tracker (extraction pool, lxml) load in
+# the handlers that use them: every command builds this module's parsers.
+if TYPE_CHECKING:
+    from newsdiff_tui.feeds import FeedProbe
+    from newsdiff_tui.tracker import CheckEvent
 
 EXIT_OFFLINE = 1
 
@@ -215,9 +218,9 @@ class _Progress:
 
 
 def _line(text: str) -> str:
-    """Text for one output line: ``display_safe`` (no escape codes or control characters from
-    the web or the cache), and whitespace runs, newlines included, made one space."""
-    return " ".join(display_safe(text).split())
+    """Text for one output line: no escape codes or control characters from the web or the
+    cache, whitespace runs (newlines included) made one space (``display_safe``)."""
+    return display_safe(text, one_line=True)
 
 
 def _event_line(event: CheckEvent) -> str:
@@ -248,6 +251,10 @@ def _fetch_options(args: argparse.Namespace) -> FetchOptions:
 
 
 def run_fetch(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from newsdiff_tui.tracker import CheckOptions, fetch_run
+
     options = CheckOptions(fetch=_fetch_options(args))
     progress = _Progress(sys.stdout, quiet=args.quiet)
     with open_store(args) as store:
@@ -277,6 +284,10 @@ def run_fetch(args: argparse.Namespace) -> int:
 
 # ----- feed ----------------------------------------------------------------------------------
 def run_feed_add(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from newsdiff_tui.feeds import add_feed, load_feeds
+
     urls = []
     for raw in args.urls:
         problem = url_problem(raw.strip())
@@ -311,10 +322,16 @@ def run_feed_add(args: argparse.Namespace) -> int:
 
 
 async def _probe_all(urls: list[str], options: FetchOptions) -> list[FeedProbe]:
+    import asyncio
+
+    from newsdiff_tui.feeds import probe_feed
+
     return list(await asyncio.gather(*(probe_feed(url, options=options) for url in urls)))
 
 
 def run_feed_list(args: argparse.Namespace) -> int:
+    from newsdiff_tui.feeds import load_feeds
+
     with open_store(args) as store:
         feeds = load_feeds(store)
     for feed in feeds:
@@ -322,9 +339,9 @@ def run_feed_list(args: argparse.Namespace) -> int:
             doc = asdict(feed)
             doc["added"] = feed.added.isoformat()
             doc["last_checked"] = feed.last_checked.isoformat() if feed.last_checked else None
-            print(json.dumps(doc))  # ASCII: no control character reaches the terminal raw
+            print_json(doc)
             continue
-        checked = feed.last_checked.strftime("%Y-%m-%d %H:%M") if feed.last_checked else "never"
+        checked = short_time(feed.last_checked) if feed.last_checked else "never"
         error = f"  error: {_line(feed.last_error)}" if feed.last_error else ""
         refused = f"  refused: {_line(feed.last_refused)}" if feed.last_refused else ""
         print(f"{_line(feed.url)}  read {checked}  {feed.discovered} found{error}{refused}")
@@ -334,6 +351,8 @@ def run_feed_list(args: argparse.Namespace) -> int:
 
 
 def run_feed_remove(args: argparse.Namespace) -> int:
+    from newsdiff_tui.feeds import remove_feed
+
     with open_store(args) as store:
         for url in args.urls:
             feed = remove_feed(store, url)
