@@ -59,7 +59,7 @@ async def test_answers_without_a_body_keep_the_connection(local_server: LocalSer
     assert len(local_server.requests) == 6
 
 
-async def test_429_honours_retry_after_up_to_the_cap(local_server: LocalServer) -> None:
+async def test_429_honours_retry_after(local_server: LocalServer) -> None:
     url = local_server.route(
         "/busy", [Reply(status=429, headers={"Retry-After": "1"}), Reply(body="<p>ok</p>")]
     )
@@ -72,7 +72,10 @@ async def test_429_honours_retry_after_up_to_the_cap(local_server: LocalServer) 
     result = await fetch(
         local_server.url("/busy2"), FetchOptions(retry_after_max=0.1, host_delay=0)
     )
-    assert result.ok and time.monotonic() - started < 2  # an hour was capped
+    # An hour is more than a run waits (retry_after_max): failed with the reason, not retried
+    # early and not waited for.
+    assert not result.ok and result.attempts == 1 and "wait 1 hour" in (result.error or "")
+    assert time.monotonic() - started < 2
 
 
 async def test_retries_give_up_with_a_clear_message(local_server: LocalServer) -> None:
@@ -189,6 +192,25 @@ async def test_429_pauses_the_site_and_halves_its_concurrency(local_server: Loca
     assert slowdown.signals == (("429", 1),) and slowdown.lowest == 2
     assert 0.9 <= slowdown.waited <= 3.0  # Retry-After: 1 (more only on a loaded machine)
     assert slowdown.line() == f"127.0.0.1:{local_server.port} slowed us: 429 x1, waited 1.0 s"
+
+
+async def test_a_retry_after_longer_than_a_run_waits_is_honoured_until_the_next_run(
+    local_server: LocalServer,
+) -> None:
+    """Retry-After: 3600 is never cut short: the site is asked nothing more in this run (its
+    other pages fail with the reason at once) instead of being retried after a minute."""
+    first = local_server.route("/busy", Reply(status=429, headers={"Retry-After": "3600"}))
+    others = [local_server.route(f"/later{i}", Reply(body="<p>x</p>")) for i in range(3)]
+    results, fetcher = await _fetch_all(replace(FAST, per_site=1), [first, *others])
+    assert [path for _, path, _ in local_server.arrivals] == ["/busy"]  # asked once, no retry
+    assert all(not r.ok and "asked us to wait 1 hour" in (r.error or "") for r in results)
+    assert all(r.reached_server for r in results)  # the site answered: not offline
+    (slowdown,) = fetcher.slowdowns()
+    assert slowdown.signals == (("429", 1),)
+    # A 5xx (not a slow-down answer) asking for the same is not retried early either.
+    late = local_server.route("/down", Reply(status=502, headers={"Retry-After": "7200"}))
+    (result,), _ = await _fetch_all(FAST, [late])
+    assert not result.ok and result.attempts == 1 and "asked us to wait 2 hours" in result.error
 
 
 async def test_503_with_an_http_date_retry_after(local_server: LocalServer) -> None:

@@ -45,6 +45,7 @@ import httpx
 from newsdiff_tui.extract_charset import CharsetError, decode_html
 from newsdiff_tui.fetchoptions import MB, USER_AGENT, FetchOptions
 from newsdiff_tui.netguard import AddressPolicy, AddressRefused, GuardedTransport
+from newsdiff_tui.timeutil import humanize_delta
 from newsdiff_tui.urls import url_problem
 
 __all__ = [
@@ -184,6 +185,7 @@ class _Site:
         self.gate = asyncio.Lock()
         self.connection_failures = 0  # in a row
         self.down: str | None = None  # why the site was given up for this run
+        self.down_reached = False  # whether it answered (a long Retry-After) or not at all
         self.signals: collections.Counter[str] = collections.Counter()
         self.waited = 0.0
         self.client: httpx.AsyncClient | None = None
@@ -255,7 +257,13 @@ class _Site:
         self.connection_failures += 1
         self.slow_down("connection errors", pause, epoch)
         if self.connection_failures >= SITE_DOWN_AFTER:
-            self.down = message
+            self.give_up(f"{message} (gave up on this site after {SITE_DOWN_AFTER} tries)")
+
+    def give_up(self, reason: str, *, reached: bool = False) -> None:
+        """Ask this site nothing more in this run: it stays unreachable, or it asked for a
+        longer wait than a run makes."""
+        self.down = reason
+        self.down_reached = reached
 
     def slowdown(self) -> SiteSlowdown | None:
         if not self.signals:
@@ -369,8 +377,11 @@ class Fetcher:
             except _Retry as exc:
                 on_start = None
                 reached = reached or exc.reached
-                if attempts > opts.retries:
+                too_long = exc.wait is not None and exc.wait > opts.retry_after_max
+                if attempts > opts.retries or too_long:
                     tries = f" after {attempts} attempts" if attempts > 1 else ""
+                    if too_long:  # honoured by not asking again in this run
+                        tries += f"; the server asked us to wait {humanize_delta(exc.wait or 0)}"
                     return FetchResult(
                         url=url,
                         final_url=url,
@@ -382,7 +393,7 @@ class Fetcher:
                 if exc.site_paused:
                     continue  # the site's pause (Retry-After) holds the retry back
                 backoff = min(opts.backoff * 2 ** (attempts - 1), opts.backoff_max)
-                wait = backoff if exc.wait is None else min(exc.wait, opts.retry_after_max)
+                wait = backoff if exc.wait is None else exc.wait
                 await asyncio.sleep(wait * (1 + random.random() * 0.1))
 
     # ----- one attempt, following redirects ----------------------------------------------
@@ -458,9 +469,19 @@ class Fetcher:
                 if status in _SLOW_DOWN_STATUS:
                     await _finish(response)
                     wait = retry_after_seconds(response.headers.get("retry-after"))
-                    pause = opts.backoff if wait is None else min(wait, opts.retry_after_max)
-                    site.slow_down(str(status), pause, epoch)
                     phrase = f"HTTP {status} {response.reason_phrase}".rstrip()
+                    if wait is not None and wait > opts.retry_after_max:
+                        # Honour it: no request to this site until the next run, and no run
+                        # held up for it.
+                        site.signals[str(status)] += 1
+                        site.give_up(
+                            f"{phrase}: the site asked us to wait {humanize_delta(wait)} "
+                            "(Retry-After); not asked again until the next run",
+                            reached=True,
+                        )
+                        raise _Fail(site.down or phrase, status=status)
+                    pause = opts.backoff if wait is None else wait
+                    site.slow_down(str(status), pause, epoch)
                     raise _Retry(phrase, wait, reached=True, site_paused=True, status=status)
                 site.succeeded(epoch)
                 return await self._read(url, response, kind)
@@ -490,7 +511,7 @@ class Fetcher:
     @staticmethod
     def _check_down(site: _Site) -> None:
         if site.down is not None:
-            raise _Fail(f"{site.down} (gave up on this site after {SITE_DOWN_AFTER} tries)", False)
+            raise _Fail(site.down, site.down_reached)
 
     def _backoff(self, site: _Site) -> float:
         """The pause after a failed connection: ``backoff`` doubling per failure in a row."""

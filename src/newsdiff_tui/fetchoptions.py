@@ -32,7 +32,8 @@ class FetchOptions:
     retries: int = 3  # extra attempts after a timeout, dropped connection, 5xx or 429
     backoff: float = 1.0  # first retry delay in seconds; doubles per attempt
     backoff_max: float = 30.0
-    retry_after_max: float = 60.0  # cap on a server's Retry-After
+    # the longest Retry-After a run waits for; a site asking for more is left until next run
+    retry_after_max: float = 60.0
     max_bytes: int = 10 * MB
     max_redirects: int = 10
     user_agent: str = USER_AGENT
