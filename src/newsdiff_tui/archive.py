@@ -161,6 +161,7 @@ class RateLimiter:
     """
 
     def __init__(self, rate: int, period: float) -> None:
+        """Allow at most ``rate`` starts in any ``period`` seconds."""
         if rate < 1 or period <= 0:
             raise ValueError("a rate limiter needs a rate of at least 1 and a positive period")
         self.rate = rate
@@ -190,6 +191,7 @@ class ArchiveGate:
         captures_per_second: int = CAPTURES_PER_SECOND,
         clock: Clock | None = None,
     ) -> None:
+        """A gate allowing ``cdx_per_minute`` searches and ``captures_per_second`` downloads."""
         self.clock: Clock = clock or SystemClock()
         self._limiters = {
             "cdx": RateLimiter(cdx_per_minute, 60.0),
@@ -381,10 +383,12 @@ class CapturedPage:
 
     @property
     def seen_at(self) -> datetime:
+        """When the archive captured the page, as an aware UTC datetime."""
         return datetime.strptime(self.timestamp, "%Y%m%d%H%M%S").replace(tzinfo=UTC)
 
     @property
     def link(self) -> str:
+        """The archive's link to this capture, for people to open."""
         return wayback_link(self.timestamp, self.capture.original)
 
 
@@ -415,6 +419,7 @@ class WaybackClient:
         on_pause: Callable[[str], None] | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
+        """A client of ``base`` (or ``archive_base()``) behind ``gate`` (or ``default_gate()``)."""
         self.base = base or archive_base()
         self.gate = gate or default_gate()
         self.page_rows = page_rows

@@ -120,6 +120,7 @@ class BackfillSummary:
 
     @property
     def stored(self) -> int:
+        """Versions stored over all the articles."""
         return sum(a.stored for a in self.articles)
 
     def line(self) -> str:
@@ -127,6 +128,7 @@ class BackfillSummary:
         count = len(self.articles)
 
         def total(name: str) -> int:
+            """The sum of counter ``name`` over the articles."""
             return sum(getattr(a, name) for a in self.articles)
 
         text = (
@@ -228,6 +230,7 @@ class _ArticleRun:
         self.problems: list[str] = []
 
     def emit(self, state: State, message: str, index: int = 0, version: int | None = None) -> None:
+        """Report ``state`` and ``message`` to ``on_event`` as a BackfillEvent."""
         if self.on_event is not None:
             self.on_event(
                 BackfillEvent(
@@ -242,10 +245,12 @@ class _ArticleRun:
             )
 
     async def start(self) -> None:
+        """Read the article's versions and backfill state from the store."""
         self.versions = await asyncio.to_thread(self.store.versions, self.article.id)
         self.state = await asyncio.to_thread(self.store.backfill_state, self.article.id)
 
     async def go(self) -> None:
+        """Search the archive for captures from before the first live version and handle each."""
         live = [v.fetched_at for v in self.versions if v.origin == "live"]
         until = min(live) if live else None
         self.emit("searching", f"searching the archive for {self.article.url}")
@@ -340,6 +345,7 @@ class _ArticleRun:
         return before[-1].text.word_count if before else None
 
     async def _refuse(self, index: int, digest: str, reason: str) -> None:
+        """Remember a capture's digest as refused (never downloaded again) and store that."""
         self.result.refused += 1
         self.state = replace(self.state, refused={**self.state.refused, digest: reason})
         await asyncio.to_thread(

@@ -212,11 +212,13 @@ class _Walk:
 
     @staticmethod
     def _edit(lineage: _Lineage, slot: _Slot, number: int) -> None:
+        """Mark ``lineage`` edited in version ``number`` to ``slot``'s wording; ``slot`` gets it."""
         lineage.text = slot.text
         lineage.edited = number
         slot.lineage = lineage
 
     def _signature(self, text: str) -> Signature:
+        """The ``Signature`` of a sentence, computed once per wording."""
         signature = self._signatures.get(text)
         if signature is None:
             signature = self._signatures[text] = Signature(text)
@@ -272,6 +274,7 @@ def _body_slots(version: Version, cache: dict[str, list[str]]) -> list[_Slot]:
 
 
 def _blamed(slot: _Slot, times: dict[int, datetime], first_seen: datetime) -> BlamedSentence:
+    """The blame of a sentence of the latest version (``times``: when each version was seen)."""
     lineage = slot.lineage
     assert lineage is not None
     return BlamedSentence(

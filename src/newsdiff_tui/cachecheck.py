@@ -253,6 +253,7 @@ def check_shard(data: Any, path: Path, article_id: str | None = None) -> None:
 
 
 def _check_shard(data: Any, article_id: str | None) -> None:
+    """``check_shard`` without the path: raises ``_Bad`` saying what is wrong with ``data``."""
     if type(data) is not dict:
         raise _Bad(f"the file is {_kind(data)}, not an object")
     table = data.get("article")

@@ -39,6 +39,7 @@ class RunClaims:
     block) when done. Two ``RunClaims`` in one process are two runs (each has its own lock)."""
 
     def __init__(self, store: Store) -> None:
+        """A new run in ``store``'s cache, with a fresh id; nothing is claimed before ``claim``."""
         self.store = store
         self.run_id = uuid.uuid4().hex[:16]
         self.dir = store.root / RUNS_DIR
@@ -56,9 +57,11 @@ class RunClaims:
 
     @property
     def _path(self) -> Path:
+        """The file of every live run's claims, under the cache's ``.runs`` directory."""
         return self.dir / CLAIMS_FILE
 
     def _lock_path(self, run_id: str) -> Path:
+        """The lock file held by run ``run_id`` for as long as it lives."""
         return self.dir / f"{run_id}.lock"
 
     def claim(self, article_ids: Iterable[str]) -> tuple[set[str], dict[str, str]]:
@@ -94,6 +97,7 @@ class RunClaims:
             self._release()
 
     def _release(self) -> None:
+        """``release`` without taking ``_busy``: drop our claims and our lock file."""
         if self._fd is None:
             return
         try:
@@ -110,6 +114,7 @@ class RunClaims:
             self.claimed.clear()
 
     def _write(self, runs: dict[str, Any], articles: dict[str, str]) -> None:
+        """Write the claims file."""
         # Not fsynced: after a crash the claims are void anyway (their runs are gone).
         write_json_file(self._path, {"runs": runs, "articles": articles}, durable=False)
 
@@ -148,5 +153,6 @@ class RunClaims:
 
 
 def _describe(info: Any) -> str:
+    """Who holds a claim, for a message: "pid 1234", or "another run" if unknown."""
     pid = info.get("pid") if isinstance(info, dict) else None
     return f"pid {pid}" if isinstance(pid, int) else "another run"

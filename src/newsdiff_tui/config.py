@@ -184,6 +184,7 @@ def _choice(*choices: str) -> Check:
     """A check that the value is one of ``choices``."""
 
     def check(value: Any) -> str:
+        """``value`` if it is one of the choices; a ValueError listing them otherwise."""
         if value not in choices:
             raise ValueError(f"must be one of {', '.join(choices)}, not {_shown(value)}")
         return value
@@ -195,6 +196,7 @@ def _integer(low: int, high: int) -> Check:
     """A check that the value is a whole number in ``[low, high]``."""
 
     def check(value: Any) -> int:
+        """``value`` if it is a whole number in range; a ValueError saying why not otherwise."""
         if isinstance(value, bool) or not isinstance(value, int):
             raise ValueError(f"must be a whole number, not {_shown(value)}")
         if not low <= value <= high:
@@ -208,6 +210,7 @@ def _seconds(low: float, high: float) -> Check:
     """A check that the value is a number of seconds in ``[low, high]``."""
 
     def check(value: Any) -> float:
+        """``value`` as a float if it is a number of seconds in range; a ValueError otherwise."""
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ValueError(f"must be a number of seconds, not {_shown(value)}")
         if not low <= value <= high:

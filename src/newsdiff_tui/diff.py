@@ -100,6 +100,7 @@ class FieldDiff:
 
     @property
     def changed(self) -> bool:
+        """Whether the field's text differs between the versions."""
         return self.old != self.new
 
 
@@ -134,6 +135,7 @@ class DiffStats:
 
     @property
     def paragraphs_changed(self) -> int:
+        """Paragraphs modified, inserted, deleted or moved."""
         return (
             self.paragraphs_modified
             + self.paragraphs_inserted
@@ -143,6 +145,7 @@ class DiffStats:
 
     @property
     def has_changes(self) -> bool:
+        """Whether any paragraph or word changed."""
         return bool(self.paragraphs_changed or self.words_added or self.words_removed)
 
 
@@ -158,6 +161,7 @@ class ArticleDiff:
 
     @property
     def has_changes(self) -> bool:
+        """Whether the title, the byline or the body changed."""
         return self.title.changed or self.byline.changed or self.stats.has_changes
 
 
@@ -193,6 +197,7 @@ class _Tokens:
     __slots__ = ("keys", "texts")
 
     def __init__(self, text: str) -> None:
+        """Tokenise ``text`` in one regex pass."""
         tokens = _TOKEN.findall(text)
         self.texts: list[str] = [_LEAD.match(text).group(), *tokens]
         # A core never ends in whitespace, so stripping a token gives its key (one regex pass).
@@ -214,6 +219,7 @@ class _Deadline:
         self.hit = False
 
     def passed(self) -> bool:
+        """Whether the budget is spent; once True it stays True (and the clock is read no more)."""
         if self.at is not None and not self.hit and time.perf_counter() > self.at:
             self.hit = True
         return self.hit
@@ -514,6 +520,7 @@ class _Runs:
         self.parts: list[list[str]] = []
 
     def add(self, op: WordOpKind, text: str) -> None:
+        """Append ``text`` as ``op``, merged into the last run if it is of the same kind."""
         if not text:
             return
         if self.ops and self.ops[-1] == op:
@@ -523,6 +530,7 @@ class _Runs:
             self.parts.append([text])
 
     def done(self) -> tuple[WordOp, ...]:
+        """The runs as WordOps."""
         return tuple(WordOp(op, "".join(p)) for op, p in zip(self.ops, self.parts, strict=True))
 
 
@@ -718,6 +726,7 @@ class _Run:
         return self._alo + i in self._paras.reserved_a or self._blo + j in self._paras.reserved_b
 
     def similarity(self, i: int, j: int) -> float:
+        """``similarity`` of old ``i`` and new ``j`` of the run; 0 if either is reserved."""
         if self.reserved(i, j):
             return 0.0
         return self._paras.similarity(self._alo + i, self._blo + j)
@@ -1030,6 +1039,7 @@ def _matched(
 
 
 def _field(old: str | None, new: str | None) -> FieldDiff:
+    """The diff of a title or byline (None counts as empty)."""
     old, new = old or "", new or ""
     return FieldDiff(old=old, new=new, words=diff_words(old, new))
 

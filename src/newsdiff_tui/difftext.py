@@ -62,6 +62,7 @@ def pieces(words: Sequence[WordOp], side: Side = "both") -> list[Piece]:
     out: list[Piece] = []
 
     def add(op: WordOpKind, text: str) -> None:
+        """Append ``text`` as ``op``, merged into the last piece if it is of the same kind."""
         if not text:
             return
         if out and out[-1].op == op:
@@ -93,6 +94,7 @@ def pieces(words: Sequence[WordOp], side: Side = "both") -> list[Piece]:
 
 
 def _same(text: str) -> str:
+    """No escaping: the default ``escape`` of ``render_words``."""
     return text
 
 

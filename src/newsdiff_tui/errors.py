@@ -25,5 +25,6 @@ class AmbiguousError(NewsdiffError):
     """A search term matched several articles; ``matches`` lists them for the caller."""
 
     def __init__(self, message: str, matches: list) -> None:
+        """The error ``message``, keeping the ``matches`` for callers that list them."""
         super().__init__(message)
         self.matches = matches

@@ -414,7 +414,7 @@ def slugify(text: str, *, limit: int = 60) -> str:
 
 
 def default_filename(article: Article, fmt: str = "markdown") -> str:
-    """'<slug of the title>-<id>.md': readable, and unique because of the id."""
+    """'<slug of the title>-<id>.md' (the extension of ``fmt``): readable, unique by the id."""
     if fmt not in FORMATS:
         raise ExportError(f"unknown export format {fmt!r} (use one of: {', '.join(FORMATS)})")
     slug = slugify(article.title) or "article"

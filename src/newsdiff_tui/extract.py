@@ -150,6 +150,7 @@ def _body_paragraphs(main: _Element) -> list[str]:
     out: list[str] = []
 
     def walk(element: _Element) -> None:
+        """Collect one paragraph per innermost block (a row of plain cells counts as one)."""
         children = [c for c in element if isinstance(c.tag, str)]
         if element.tag == "row" and not any(
             c.tag in _BLOCK for cell in children for c in cell if isinstance(c.tag, str)
@@ -189,6 +190,7 @@ def _trafilatura_paragraphs(page: str | _Element, url: str | None) -> list[str]:
 
 
 def _site_rule(url: str | None) -> tuple[str, str] | None:
+    """The ``SITE_RULES`` entry (host suffix, XPath) for ``url``'s host, if there is one."""
     host = (urlsplit(url).hostname or "").lower() if url else ""
     for suffix, xpath in SITE_RULES.items():
         if host == suffix or host.endswith("." + suffix):
@@ -197,6 +199,7 @@ def _site_rule(url: str | None) -> tuple[str, str] | None:
 
 
 def _count(paragraphs: list[str]) -> int:
+    """The reading words in ``paragraphs``."""
     return sum(reading_words(p) for p in paragraphs)
 
 
@@ -312,6 +315,8 @@ def explain(html: str | bytes, url: str | None = None) -> Explanation:
 def _finish(
     meta: PageMeta, paragraphs: list[str], extractor: str, removed: list, spared: list
 ) -> Explanation:
+    """The Explanation of an extraction: paragraphs normalised, page furniture dropped (and why),
+    and the collapse verdict."""
     kept: list[str] = []
     dropped: list[tuple[str, str]] = []
     for raw in paragraphs:

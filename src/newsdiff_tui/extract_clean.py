@@ -145,10 +145,12 @@ def _shorten(text: str, limit: int = 60) -> str:
 
 
 def _words(node: _Element) -> int:
+    """The reading words in ``node``'s text."""
     return reading_words(node.text_content())
 
 
 def _link_words(node: _Element) -> int:
+    """The reading words inside ``node``'s links (for its link density)."""
     return reading_words(" ".join(node.xpath(".//a//text()")))
 
 

@@ -117,6 +117,7 @@ def _ld_objects(tree: _Element) -> Iterator[dict[str, Any]]:
 
 
 def _types(obj: dict[str, Any]) -> set[str]:
+    """The schema.org types a JSON-LD object declares, without their URL prefix."""
     kind = obj.get("@type")
     kinds = kind if isinstance(kind, list) else [kind]
     return {k.rsplit("/", 1)[-1] for k in kinds if isinstance(k, str)}
@@ -154,6 +155,7 @@ def _name(raw: str | None) -> str | None:
 
 
 def _authors(value: Any) -> list[str]:
+    """The distinct author names of a JSON-LD ``author`` value (one or a list, names or objects)."""
     names: list[str] = []
     for item in value if isinstance(value, list) else [value]:
         name = _name(item.get("name")) if isinstance(item, dict) else _name(item)
@@ -163,6 +165,7 @@ def _authors(value: Any) -> list[str]:
 
 
 def _join_names(names: list[str]) -> str | None:
+    """Names as English prose ("A, B and C"); None for none."""
     if not names:
         return None
     if len(names) == 1:
@@ -182,6 +185,7 @@ def _meta_content(tree: _Element, attribute: str, names: set[str]) -> list[str]:
 
 
 def _first_meta(tree: _Element, *pairs: tuple[str, str]) -> str | None:
+    """The first non-empty ``<meta>`` content of the (attribute, name) ``pairs``, in their order."""
     for attribute, name in pairs:
         for value in _meta_content(tree, attribute, {name}):
             text = _text_of(value)
@@ -191,6 +195,8 @@ def _first_meta(tree: _Element, *pairs: tuple[str, str]) -> str | None:
 
 
 def _title(tree: _Element, ld: dict[str, Any]) -> str:
+    """The headline: JSON-LD, else Open Graph or Twitter, else the first ``<h1>``, else ``<title>``
+    without its site suffix."""
     title = _text_of(ld.get("headline")) or _first_meta(
         tree, ("property", "og:title"), ("name", "twitter:title")
     )
@@ -265,6 +271,7 @@ def _byline(tree: _Element, ld: dict[str, Any]) -> tuple[str | None, str]:
 
 
 def _published(tree: _Element, ld: dict[str, Any]) -> str | None:
+    """The publication time as the page states it: JSON-LD, a ``<meta>``, or ``<time itemprop>``."""
     found = _text_of(ld.get("datePublished")) or _first_meta(
         tree, ("property", "article:published_time"), ("itemprop", "datePublished")
     )

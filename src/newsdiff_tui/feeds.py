@@ -58,6 +58,7 @@ class Feed:
 
 
 def _feed_to_doc(feed: Feed) -> dict[str, Any]:
+    """The ``feeds.json`` document of ``feed``."""
     doc = asdict(feed)
     doc["added"] = to_iso(feed.added)
     doc["last_checked"] = to_iso(feed.last_checked)
@@ -65,6 +66,7 @@ def _feed_to_doc(feed: Feed) -> dict[str, Any]:
 
 
 def _feed_from_doc(doc: dict[str, Any]) -> Feed:
+    """The Feed a ``feeds.json`` document holds."""
     return Feed(
         url=doc["url"],
         added=from_iso(doc.get("added")) or utcnow(),
@@ -79,15 +81,18 @@ def _feed_from_doc(doc: dict[str, Any]) -> Feed:
 
 
 def _storage(store: Store) -> AtomicJSONStorage:
+    """The storage of the cache's ``feeds.json``."""
     return AtomicJSONStorage(store.root / FEEDS_FILE)
 
 
 def _read(store: Store) -> dict[str, dict[str, Any]]:
+    """The followed feeds' documents by URL (a CacheError if the file has the wrong shape)."""
     storage = _storage(store)
     return check_feeds(storage.read(), storage.path)  # CacheError if of the wrong shape
 
 
 def _write(store: Store, feeds: dict[str, dict[str, Any]]) -> None:
+    """Write the followed feeds' documents."""
     _storage(store).write({"feeds": feeds})
 
 
@@ -126,6 +131,7 @@ def remove_feed(store: Store, url: str) -> Feed:
 
 
 def _update_feed(store: Store, feed: Feed) -> None:
+    """Store ``feed``'s new state, unless it was removed meanwhile."""
     with store.locked():
         feeds = _read(store)
         if feed.url in feeds:  # removed meanwhile: leave it removed
@@ -177,6 +183,7 @@ class DiscoverySummary:
     refused: list[tuple[str, str]] = field(default_factory=list)  # (link, why not tracked)
 
     def line(self) -> str:
+        """'read 3 feed(s): 5 new article(s), 1 link(s) refused, 1 feed(s) failed'."""
         text = f"read {self.feeds} feed(s): {len(self.new_articles)} new article(s)"
         if self.refused:
             text += f", {len(self.refused)} link(s) refused"

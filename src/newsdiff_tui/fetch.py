@@ -99,6 +99,7 @@ class FetchResult:
 
     @property
     def ok(self) -> bool:
+        """True when the fetch got an answer we can use (a page or a 304), False on an error."""
         return self.error is None
 
 
@@ -215,10 +216,12 @@ class _Site:
         return self.epoch
 
     def release(self) -> None:
+        """Give back a slot and hand it to the next waiter, if the limit allows."""
         self.active -= 1
         self._wake()
 
     def _wake(self) -> None:
+        """Hand free slots (up to the limit) to waiters in order, counting them as active."""
         while self.waiters and self.active < self.limit:
             waiter = self.waiters.popleft()
             if not waiter.done():
@@ -254,6 +257,8 @@ class _Site:
             self.not_before = until
 
     def connection_failed(self, message: str, pause: float, epoch: int) -> None:
+        """A connection failed: slow down, and give the site up for this run after
+        ``SITE_DOWN_AFTER`` in a row."""
         self.connection_failures += 1
         self.slow_down("connection errors", pause, epoch)
         if self.connection_failures >= SITE_DOWN_AFTER:
@@ -266,6 +271,7 @@ class _Site:
         self.down_reached = reached
 
     def slowdown(self) -> SiteSlowdown | None:
+        """What the site did to slow us down, for the run's summary; None if nothing."""
         if not self.signals:
             return None
         return SiteSlowdown(
@@ -289,6 +295,7 @@ class Fetcher:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
+        """A fetcher with ``options``; a ``transport`` (tests) replaces the guarded one."""
         self.options = options or FetchOptions()
         self.policy = self.options.address_policy or AddressPolicy.from_env()
         self._transport = transport
@@ -297,6 +304,7 @@ class Fetcher:
         self._shared: httpx.AsyncClient | None = None
 
     def _new_client(self, connections: int) -> httpx.AsyncClient:
+        """An httpx client with our headers and timeout, through the network guard; no redirects."""
         opts = self.options
         limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
         transport = self._transport or GuardedTransport(
@@ -311,6 +319,7 @@ class Fetcher:
         )
 
     def _client_for(self, site: _Site) -> httpx.AsyncClient:
+        """The client for requests to ``site`` (one shared client with a test transport)."""
         # One small client per site: its connections are reused, and httpcore's pool (which
         # scans every connection per request) stays small however many sites a run visits.
         if self._transport is not None:
@@ -328,6 +337,7 @@ class Fetcher:
         await self.aclose()
 
     async def aclose(self) -> None:
+        """Close every client this fetcher opened."""
         clients = [s.client for s in self._sites.values() if s.client is not None]
         if self._shared is not None:
             clients.append(self._shared)
@@ -405,6 +415,7 @@ class Fetcher:
         kind: Kind,
         on_start: Callable[[], None] | None,
     ) -> FetchResult:
+        """Fetch ``url``, following redirects here: every target is checked, loops are caught."""
         seen = [url]
         current = url
         for _ in range(self.options.max_redirects + 1):
@@ -510,6 +521,7 @@ class Fetcher:
 
     @staticmethod
     def _check_down(site: _Site) -> None:
+        """Fail at once if ``site`` was given up for this run."""
         if site.down is not None:
             raise _Fail(site.down, site.down_reached)
 
@@ -531,6 +543,7 @@ class Fetcher:
             await asyncio.sleep(wait)
 
     def _site(self, url: str) -> _Site:
+        """The ``_Site`` of ``url``'s host and port, made on first use."""
         key = _netloc(url)
         site = self._sites.get(key)
         if site is None:
@@ -540,6 +553,7 @@ class Fetcher:
     async def _read(
         self, url: str, response: httpx.Response, kind: Kind
     ) -> tuple[FetchResult | None, str | None]:
+        """An answer as a result or a redirect location; errors raise ``_Retry`` or ``_Fail``."""
         status = response.status_code
         if status in _REDIRECTS:
             location = response.headers.get("location")
@@ -617,11 +631,13 @@ async def _finish(response: httpx.Response) -> None:
 
 
 def _netloc(url: str) -> str:
+    """The host and port of ``url``, lower-cased: the key of its ``_Site``."""
     parts = urlsplit(url)
     return parts.netloc.lower() or url
 
 
 def _timeout_kind(exc: httpx.TimeoutException) -> str:
+    """What a timeout happened during, in words for the error message."""
     if isinstance(exc, httpx.ConnectTimeout):
         return "connecting"
     if isinstance(exc, httpx.ReadTimeout):

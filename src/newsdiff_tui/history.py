@@ -77,6 +77,7 @@ class HistoryFormatError(NewsdiffError):
 
 
 def _require(condition: bool, where: str, message: str) -> None:
+    """Raise HistoryFormatError ``where: message`` unless ``condition`` holds."""
     if not condition:
         raise HistoryFormatError(f"{where}: {message}")
 

@@ -156,6 +156,7 @@ def _read_limited(handle: BinaryIO, name: str, what: str, max_bytes: int) -> byt
 
 
 def _too_large(name: str, what: str, max_bytes: int, size: int | None = None) -> str:
+    """The message for an input file over ``max_bytes`` (its size given if known)."""
     found = f"{_size(size)}; " if size is not None else ""
     return f"{name}: too large for a {what} ({found}the limit is {_size(max_bytes)})"
 

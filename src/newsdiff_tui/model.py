@@ -56,6 +56,7 @@ class ArticleText:
 
     @property
     def word_count(self) -> int:
+        """The whitespace-separated words of the body (title and byline not counted)."""
         return sum(len(p.split()) for p in self.paragraphs)
 
 

@@ -227,12 +227,15 @@ class _Stream(AsyncNetworkStream):
         self._socket = inner.get_extra_info("socket")
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        """Read from the wrapped stream."""
         return await self._inner.read(max_bytes, timeout)
 
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        """Write to the wrapped stream."""
         await self._inner.write(buffer, timeout)
 
     async def aclose(self) -> None:
+        """Close the wrapped stream."""
         await self._inner.aclose()
 
     async def start_tls(
@@ -241,9 +244,11 @@ class _Stream(AsyncNetworkStream):
         server_hostname: str | None = None,
         timeout: float | None = None,
     ) -> AsyncNetworkStream:
+        """Start TLS on the wrapped stream; the result knows its socket too."""
         return _Stream(await self._inner.start_tls(ssl_context, server_hostname, timeout))
 
     def get_extra_info(self, info: str) -> Any:
+        """The socket and its readability from our cache; anything else from the wrapped stream."""
         if info == "socket":
             return self._socket
         if info == "is_readable":
@@ -270,6 +275,7 @@ class GuardedBackend(AsyncNetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[Any] | None = None,
     ) -> AsyncNetworkStream:
+        """Resolve ``host`` and connect to an address ``policy`` allows; refuse it if none is."""
         deadline = None if timeout is None else time.monotonic() + timeout
         literal = _literal(host)
         if literal is not None:
@@ -308,9 +314,11 @@ class GuardedBackend(AsyncNetworkBackend):
         timeout: float | None = None,
         socket_options: Iterable[Any] | None = None,
     ) -> AsyncNetworkStream:
+        """Always refused: a URL never names a unix socket."""
         raise AddressRefused("refused: unix sockets are not fetched")
 
     async def sleep(self, seconds: float) -> None:
+        """Sleep as the wrapped backend does."""
         await self._inner.sleep(seconds)
 
 
@@ -326,6 +334,8 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
         verify: ssl.SSLContext,
         limits: httpx.Limits,
     ) -> None:
+        """httpx's transport with ``verify`` and ``limits``, its pool rebuilt on
+        ``GuardedBackend(policy)``."""
         super().__init__(verify=verify, limits=limits, trust_env=False)
         self._pool = httpcore.AsyncConnectionPool(
             ssl_context=verify,

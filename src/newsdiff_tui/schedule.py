@@ -35,6 +35,7 @@ class SchedulePolicy:
     steps: tuple[tuple[timedelta, timedelta], ...]
 
     def __post_init__(self) -> None:
+        """Refuse no steps, steps out of age order, and intervals that are not positive."""
         ages = [age for age, _ in self.steps]
         if not self.steps or ages != sorted(ages):
             raise ValueError("schedule steps must be non-empty and ordered by age")
@@ -65,6 +66,7 @@ _UNITS = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
 def _parse_duration(text: str) -> timedelta:
+    """A duration such as ``15m``, ``3h`` or ``2d`` as a timedelta; ValueError otherwise."""
     match = _DURATION.match(text)
     if not match:
         raise ValueError(f"not a duration: {text!r} (use e.g. 15m, 3h, 2d)")

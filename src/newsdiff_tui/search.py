@@ -243,6 +243,7 @@ class SearchIndex:
         return json.dumps([stat_key(self.store.index_path), stat_key(self.store.log_path)])
 
     def _connect(self, path: Path | None = None) -> sqlite3.Connection:
+        """A connection to the index (or to ``path``); a SearchIndexError if it cannot be opened."""
         try:
             conn = sqlite3.connect(path or self.path, timeout=30, isolation_level=None)
         except sqlite3.Error as exc:
@@ -311,6 +312,7 @@ class SearchIndex:
 
     @staticmethod
     def _meta(conn: sqlite3.Connection, key: str) -> str | None:
+        """The value of ``key`` in the index's ``meta`` table, None if unset."""
         row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return row[0] if row else None
 
@@ -367,6 +369,7 @@ class SearchIndex:
         return count
 
     def _index_all(self, conn: sqlite3.Connection) -> int:
+        """Index every article of the store into an empty index; returns how many."""
         self.store.refresh()
         docs = sorted(self.store.index_docs(), key=lambda d: d["id"])
         for key, doc in enumerate(docs, start=1):
@@ -405,6 +408,7 @@ class SearchIndex:
 
     @staticmethod
     def _drop(conn: sqlite3.Connection, key: int) -> None:
+        """Delete the passages and versions indexed under article ``key``."""
         low = key << PASSAGE_BITS
         conn.execute("DELETE FROM passages WHERE rowid BETWEEN ? AND ?", (low, low | _LOW_MASK))
         conn.execute("DELETE FROM versions WHERE key = ?", (key,))
@@ -454,6 +458,7 @@ class SearchIndex:
         return SearchResult(query=query, hits=tuple(hits), total=total, rebuilt=rebuilt)
 
     def _find(self, terms: list[str], query: SearchQuery) -> tuple[list[SearchHit], int]:
+        """The hits of ``query`` (versions holding every term) and their total."""
         with contextlib.closing(self._connect()) as conn:
             found = self._versions_with_all(conn, terms)
             return self._hits(conn, found, terms, query)

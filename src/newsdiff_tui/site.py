@@ -134,6 +134,7 @@ def source_pages(sources: Iterable[str]) -> dict[str, str]:
 
 
 def _last_change(article: Article) -> datetime:
+    """When the article last changed, or was first seen if it never did."""
     return article.last_changed or article.first_seen
 
 
@@ -257,6 +258,7 @@ class _Site:
     """One build of the site in ``directory``: writes what differs, records it, prunes."""
 
     def __init__(self, directory: Path, report: SiteReport) -> None:
+        """A site written to ``directory``, reading the manifest of the previous export there."""
         self.directory = directory
         self.report = report
         self.old_manifest = self._read_manifest()
@@ -340,6 +342,7 @@ def _article_files(
     pairs = set(compare_pairs([v.number for v in versions]))
 
     def compare(old: int, new: int) -> str | None:
+        """The comparison page of versions ``old`` and ``new``, if the site has one."""
         return f"{stem}-v{old}-v{new}.html" if (old, new) in pairs else None
 
     nav = [("../index.html", "All articles")]

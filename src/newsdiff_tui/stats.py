@@ -212,6 +212,7 @@ def collect_stats(
 def _report(
     facts: Iterable[ArticleFacts], source: str | None, since: datetime | None
 ) -> StatsReport:
+    """The report of ``facts``: one summary per source, in name order, and one over all."""
     by_source: dict[str, list[ArticleFacts]] = defaultdict(list)
     everything = []
     for f in facts:
@@ -226,6 +227,7 @@ def _report(
 
 
 def _nothing_selected(store: Store, source: str | None, since: datetime | None) -> str:
+    """Why there are no statistics: an empty cache, or no article the filters select."""
     if not len(store):
         return (
             f"the cache at {store.root} holds no articles yet "

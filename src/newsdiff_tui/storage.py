@@ -110,6 +110,7 @@ def _fsync_all(calls: Sequence[Callable[[], None]]) -> None:
 
 
 def _fsync_path(path: Path) -> None:
+    """Flush the file (or directory) at ``path`` to disk."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -226,18 +227,21 @@ class AtomicJSONStorage(Storage):
     def __init__(
         self, path: str | os.PathLike[str], create_dirs: bool = True, durable: bool = True
     ) -> None:
+        """Storage in the file at ``path``; ``durable=False`` skips the fsyncs."""
         super().__init__()
         self.path = Path(path)
         self._create_dirs = create_dirs
         self._durable = durable
 
     def read(self) -> dict[str, Any] | None:
+        """The file's document, None if there is none; a CacheError if it is not an object."""
         data = read_json_file(self.path)
         if data is not None and not isinstance(data, dict):
             raise CacheError(f"cache file is not a TinyDB document: {self.path}")
         return data
 
     def write(self, data: dict[str, Any]) -> None:
+        """Write ``data`` atomically (and durably unless made with ``durable=False``)."""
         write_json_file(self.path, data, create_dirs=self._create_dirs, durable=self._durable)
 
 
@@ -273,6 +277,7 @@ class IndexJournal:
         order: Callable[[dict[str, Any]], Any] | None = None,
         check: Callable[[list[dict[str, Any]], Path], None] | None = None,
     ) -> None:
+        """The index kept in ``snapshot_path`` and ``log_path``; nothing is read before ``load``."""
         self.snapshot_path = snapshot_path
         self.log_path = log_path
         # Snapshots are written in descending ``order``, so the reader's sort is nearly free.
@@ -332,6 +337,7 @@ class IndexJournal:
         return False
 
     def _read_snapshot(self) -> tuple[dict[str, dict[str, Any]], str | None]:
+        """The snapshot's documents by id and the id of the journal it continues."""
         data = read_json_file(self.snapshot_path)
         if data is None:
             return {}, None
@@ -400,6 +406,7 @@ class IndexJournal:
         return found
 
     def _apply(self, records: Iterable[dict[str, Any]]) -> None:
+        """Apply journal records (put, del, intent) to ``docs``; a CacheError on a malformed one."""
         for record in records:
             if "put" in record:
                 doc = record["put"]

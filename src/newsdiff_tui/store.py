@@ -105,6 +105,7 @@ def _ts(text: str | None) -> datetime | None:
 
 
 def _version_to_doc(version: Version) -> dict[str, Any]:
+    """The shard document of ``version`` (the inverse of ``_version_from_doc``)."""
     text = version.text
     return {
         "number": version.number,
@@ -143,6 +144,7 @@ def _version_from_doc(doc: dict[str, Any]) -> Version:
 
 
 def _backfill_to_doc(state: BackfillState) -> dict[str, Any]:
+    """The shard document of an article's backfill state."""
     return {
         "texts": dict(state.texts),
         "refused": dict(state.refused),
@@ -152,6 +154,7 @@ def _backfill_to_doc(state: BackfillState) -> dict[str, Any]:
 
 
 def _backfill_from_doc(doc: dict[str, Any] | None) -> BackfillState:
+    """The BackfillState a shard document holds; an empty one if it has none."""
     if not doc:
         return BackfillState()
     return BackfillState(
@@ -163,6 +166,7 @@ def _backfill_from_doc(doc: dict[str, Any] | None) -> BackfillState:
 
 
 def _check_to_doc(check: CheckState) -> dict[str, Any]:
+    """The shard document of an article's check state."""
     return {
         "last_checked": to_iso(check.last_checked),
         "last_error": check.last_error,
@@ -176,6 +180,7 @@ def _check_to_doc(check: CheckState) -> dict[str, Any]:
 
 
 def _dataclass_defaults(cls: type) -> dict[str, Any]:
+    """The default value of every field of dataclass ``cls`` that has one, for ``_fast_new``."""
     values = {}
     for spec in fields(cls):
         if spec.default is not MISSING:
@@ -201,6 +206,7 @@ def _fast_new(cls: type[_T], values: dict[str, Any]) -> _T:
 
 
 def _check_from_doc(doc: dict[str, Any] | None) -> CheckState:
+    """The CheckState a document holds (a shared empty one if none), built by ``_fast_new``."""
     if not doc:
         return _NO_CHECK
     return _fast_new(
@@ -292,6 +298,7 @@ class DoctorReport:
 
     @property
     def clean(self) -> bool:
+        """True when ``doctor`` found no problem."""
         return not self.problems
 
 
@@ -305,6 +312,7 @@ class Store:
     """
 
     def __init__(self, root: str | os.PathLike[str], *, create: bool = True) -> None:
+        """Open the cache at ``root`` (made if ``create``): check its schema, load its index."""
         self.root = Path(root)
         self._create = create
         self._mutex = threading.RLock()  # guards the in-memory index between threads
@@ -337,6 +345,7 @@ class Store:
         """Kept for callers that batch: every write is in the index journal when it returns."""
 
     def _check_schema(self) -> None:
+        """Write ``meta.json`` for a new cache; refuse a newer schema, migrate an older one."""
         meta_path = self.root / "meta.json"
         meta = read_json_file(meta_path)
         if meta is None:
@@ -457,13 +466,16 @@ class Store:
     # ----- paths -----------------------------------------------------------------------
     @property
     def index_path(self) -> Path:
+        """The index snapshot, ``index.json``."""
         return self.root / "index.json"
 
     @property
     def log_path(self) -> Path:
+        """The index journal, ``index.log``."""
         return self.root / "index.log"
 
     def shard_path(self, article_id: str) -> Path:
+        """The TinyDB file of ``article_id``, under a two-character prefix directory."""
         return self.root / "articles" / article_id[:2] / f"{article_id}.json"
 
     def shard_paths(self) -> Iterator[Path]:
@@ -473,6 +485,7 @@ class Store:
             yield from sorted(base.glob("*/*.json"))
 
     def _has_shards(self) -> bool:
+        """Whether any shard exists, i.e. whether a missing index must be derived from them."""
         base = self.root / "articles"
         if not base.is_dir():
             return False
@@ -480,6 +493,8 @@ class Store:
 
     # ----- the index -------------------------------------------------------------------
     def _load_index(self) -> None:
+        """Read the index (snapshot and journal); a broken one is kept as an error raised on use, so
+        ``doctor`` can still open the cache."""
         with self._mutex, gc_paused():
             try:
                 self._journal.load()
@@ -533,6 +548,7 @@ class Store:
             self._append(records)
 
     def _append(self, records: list[dict[str, Any]], *, durable: bool = True) -> None:
+        """Append ``records`` to the index journal; a failed write is a CacheError naming it."""
         try:
             self._journal.append(records, durable=durable)
         except OSError as exc:
@@ -554,6 +570,7 @@ class Store:
                 self._compact()
 
     def _compact(self, docs: dict[str, dict[str, Any]] | None = None) -> None:
+        """Fold the journal into a new snapshot (of ``docs`` if given); failing, a CacheError."""
         try:
             self._journal.compact(docs)
         except OSError as exc:
@@ -571,6 +588,7 @@ class Store:
             return changed
 
     def _require_index(self) -> dict[str, dict[str, Any]]:
+        """The index documents by id; if the index is broken, its CacheError (see ``doctor``)."""
         if self._index_error is not None:
             raise CacheError(
                 f"{self._index_error} (run `newsdiff-tui doctor --rebuild-index` to rebuild it)"
@@ -578,6 +596,7 @@ class Store:
         return self._journal.docs
 
     def _article_of(self, doc: dict[str, Any]) -> Article:
+        """The Article of an index document, memoised while the document is the same object."""
         cached = self._article_cache.get(doc["id"])
         if cached is not None and cached[0] is doc:
             return cached[1]
@@ -615,6 +634,7 @@ class Store:
             return list(self._require_index().values())
 
     def __len__(self) -> int:
+        """The number of articles in the index."""
         return len(self._require_index())
 
     def article(self, article_id: str) -> Article:
@@ -835,6 +855,7 @@ class Store:
 
     # ----- derivation ------------------------------------------------------------------
     def _doc_from_shard(self, path: Path) -> dict[str, Any]:
+        """The index document derived from the shard at ``path``, which must exist and be valid."""
         data = AtomicJSONStorage(path).read()
         if data is None:
             raise NotFoundError(f"missing shard {path}")
@@ -902,6 +923,7 @@ class Store:
         return drift
 
     def _leftover_temp_files(self) -> list[Path]:
+        """Temp files left by writers killed mid-write, for ``doctor`` to remove."""
         found = list(self.root.glob(".*.tmp"))
         base = self.root / "articles"
         if base.is_dir():
@@ -984,6 +1006,7 @@ def read_latest_version(path: Path) -> Version | None:
 
 
 def _meta_of(data: dict[str, Any]) -> dict[str, Any]:
+    """The article document of shard ``data`` (the one document of its ``article`` table)."""
     table = data.get("article") or {}
     if not table:
         raise CacheError("shard has no article document")

@@ -236,6 +236,7 @@ def _extract_and_compare(html: str, url: str, shard: str | None) -> _Extracted:
 
 
 def _body_hash(body: bytes) -> str:
+    """The SHA-256 of a fetched body, to skip extracting a page that did not change."""
     return hashlib.sha256(body).hexdigest()
 
 
@@ -261,6 +262,7 @@ class _GroupWriter:
         self.gather = GROUP_WAIT
 
     async def write(self, func: Callable[..., T], *args: object) -> T:
+        """Queue ``func(*args)`` for the next group; its result comes once the group is durable."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
         self.queue.append((func, args, future))
@@ -269,6 +271,7 @@ class _GroupWriter:
         return await future
 
     async def _drain(self) -> None:
+        """Hand the queue to the writer thread group after group until it is empty."""
         loop = asyncio.get_running_loop()
         while self.queue:
             if self.gather > 0 and len(self.queue) < GROUP_ENOUGH and self.expecting():
@@ -352,6 +355,7 @@ class _Run:
         title: str | None = None,
         change: ArticleDiff | None = None,
     ) -> None:
+        """Count the article's outcome ``state`` and report it to ``on_event`` as a CheckEvent."""
         if state != "checking":
             self.counts[state] += 1
         if self.on_event is not None:
@@ -375,6 +379,7 @@ class _Run:
         return await self.writer.write(func, *args)
 
     async def extract(self, html: str, url: str, shard: str | None) -> _Extracted:
+        """Extract ``html`` and diff it with the stored text, in a process pool or a thread."""
         workers = self.options.workers
         if self.pool is None and (self.total > 1 and (workers is None or workers > 1)):
             self.pool = make_extract_pool(workers)
@@ -397,12 +402,14 @@ class _Run:
             raise
 
     async def close(self) -> None:
+        """Finish the queued writes and shut down the pool this run made."""
         await self.writer.aclose()
         if self.own_pool and self.pool is not None:
             await asyncio.to_thread(self.pool.shutdown, True, cancel_futures=True)
 
     # ----- one article -------------------------------------------------------------------
     async def check(self, fetcher: Fetcher, article: Article, index: int) -> None:
+        """Check one article; any error fails that article alone, never the run."""
         try:
             await self._check(fetcher, article, index)
         except asyncio.CancelledError:
@@ -414,6 +421,7 @@ class _Run:
             self.emit(article, index, "failed", message)
 
     async def _check(self, fetcher: Fetcher, article: Article, index: int) -> None:
+        """Fetch the article; if the page changed, extract it; store the check and any new text."""
         prev = article.check
         has_versions = article.version_count > 0
         result = await fetcher.fetch(
@@ -486,10 +494,12 @@ class _Run:
         )
 
     async def _succeed(self, article: Article, result: FetchResult, body_hash: str | None) -> None:
+        """Store a successful check (validators and body hash of this answer)."""
         state = _success_state(article, result, body_hash, utcnow())
         await self.write(self.store.record_check, article.id, state)
 
     async def _fail(self, article: Article, message: str, result: FetchResult | None) -> None:
+        """Store a failed check, counting the failure in a row."""
         # Validators and the body hash stay those of the last good check, so the next check
         # neither gets a 304 for a page we refused nor skips extracting it again.
         prev = article.check

@@ -86,6 +86,7 @@ def url_problem(url: str) -> str | None:
 
 
 def _valid_host(host: str) -> bool:
+    """Whether ``host`` is an IPv6 literal or a well-formed (possibly international) host name."""
     if ":" in host:  # an IPv6 literal (urlsplit removed the brackets)
         try:
             ipaddress.IPv6Address(host.split("%", 1)[0])

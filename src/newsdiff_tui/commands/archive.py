@@ -126,6 +126,7 @@ class _Progress:
         self.quiet = quiet
 
     def __call__(self, event: BackfillEvent) -> None:
+        """Print a backfill event (only results when quiet); a pause goes to stderr."""
         message = display_safe(event.message)  # archive answers and URLs are web text
         if event.state == "paused":
             warn(message)

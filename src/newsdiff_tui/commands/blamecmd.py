@@ -29,6 +29,7 @@ first, -1 the latest, the default)."""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``blame`` subcommand to the CLI."""
     p = sub.add_parser(
         "blame",
         help="which version introduced each sentence of a version",
@@ -60,11 +61,13 @@ def run_blame(args: argparse.Namespace) -> int:
 
 
 def _age(sentence: BlamedSentence) -> str:
+    """How long after the article was first seen the sentence appeared ("first seen" if then)."""
     seconds = sentence.after_first_seen.total_seconds()
     return "first seen" if seconds <= 0 else f"+{humanize_delta(seconds)}"
 
 
 def _marks(sentence: BlamedSentence) -> str:
+    """The sentence's later edit and restoration, e.g. "edited v3, restored v5"."""
     marks = []
     if sentence.edited is not None:
         marks.append(f"edited v{sentence.edited}")
@@ -98,7 +101,10 @@ def render_text(article: Article, result: Blame) -> str:
 
 
 def _sentence_json(sentence: BlamedSentence) -> dict[str, Any]:
+    """A blamed sentence as JSON-ready data."""
+
     def ref(number: int | None, moment: Any) -> dict[str, Any] | None:
+        """A version reference (number and time), None for no version."""
         return None if number is None else {"number": number, "fetched_at": to_iso(moment)}
 
     return {

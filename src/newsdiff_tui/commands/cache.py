@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``import``, ``list`` and ``doctor`` subcommands to the CLI."""
     p = sub.add_parser(
         "import",
         help="import article histories: JSON files, or another tracker's data",
@@ -180,6 +181,7 @@ class _ImportProgress:
         self.reported = -1
 
     def __call__(self, event: ImportProgress) -> None:
+        """Show an import event: the line redrawn on a terminal, else a line per tenth written."""
         if event.phase == "reading":
             line = f"reading: {event.articles} article(s), {event.versions} version(s)"
         else:
@@ -201,6 +203,7 @@ class _ImportProgress:
                 print(line, file=self.stream, flush=True)
 
     def finish(self) -> None:
+        """Erase the progress line from the terminal."""
         if self.shown:
             self.stream.write("\r\x1b[K")
             self.stream.flush()

@@ -75,6 +75,7 @@ _COLOURS = {op: (_STYLES[op], _RESET) for op in ("delete", "insert")}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``diff`` subcommand to the CLI."""
     p = sub.add_parser(
         "diff",
         help="word diff of two versions (files or ARTICLE@N)",
@@ -113,6 +114,8 @@ class Side:
 
 
 def run_diff(args: argparse.Namespace) -> int:
+    """``newsdiff-tui diff OLD NEW``: print the word diff of two files or stored versions, as text
+    or JSON (``--exit-code``: exit 1 if they differ)."""
     old = load_side(args.old, args)
     new = load_side(args.new, args)
     result = diff(old.text, new.text)
@@ -163,6 +166,7 @@ def load_side(ref: str, args: argparse.Namespace) -> Side:
 
 
 def _load_file(path: Path) -> Side:
+    """A side read from a file: an HTML page is extracted, anything else read as plain text."""
     if path.suffix.lower() in HTML_SUFFIXES:
         raw = read_input_bytes(path, what="HTML page")
         from newsdiff_tui.extract import extract  # heavy HTML parser: only when needed
@@ -207,10 +211,12 @@ def render_words(words: tuple[WordOp, ...], *, color: bool) -> str:
 
 
 def _style(text: str, style: str, color: bool) -> str:
+    """``text`` in the ANSI ``style``, or as it is without colour."""
     return f"{_STYLES[style]}{text}{_RESET}" if color else text
 
 
 def _field_line(name: str, field: FieldDiff, color: bool) -> str:
+    """A title or byline as ``name: `` and its word diff."""
     return f"{name}: {render_words(field.words, color=color)}"
 
 
@@ -237,10 +243,12 @@ def render_text(result: ArticleDiff, old: Side, new: Side, *, color: bool, full:
 
 
 def _words_json(words: tuple[WordOp, ...]) -> list[dict[str, str]]:
+    """Word runs as JSON-ready data."""
     return [{"op": w.op, "text": w.text} for w in words]
 
 
 def _field_json(field: FieldDiff) -> dict[str, Any]:
+    """A title or byline diff as JSON-ready data."""
     return {
         "changed": field.changed,
         "old": field.old,

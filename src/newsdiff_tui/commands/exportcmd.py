@@ -87,7 +87,8 @@ def _selected(store: Store, args: argparse.Namespace) -> list[Article]:
 
 
 def _export_all(store: Store, args: argparse.Namespace, now: datetime | None) -> int:
-    """One file per selected article in the ``-o`` directory, named by ``default_filename``."""
+    """Every selected article into the ``-o`` directory: a file each, named by
+    ``default_filename``, or with ``--format html`` one browsable site."""
     directory = Path(args.output)
     if directory.exists() and not directory.is_dir():
         raise ExportError(f"-o {directory} is a file: --export all needs a directory")

@@ -84,6 +84,7 @@ def _read_input(source: str, base_url: str | None) -> tuple[str, str | None]:
 
 
 async def _download(url: str) -> str:
+    """Fetch the page at ``url`` (one retry); a NewsdiffError if that fails."""
     from newsdiff_tui.fetch import Fetcher, FetchOptions
 
     async with Fetcher(FetchOptions(retries=1, host_delay=0)) as fetcher:
@@ -106,6 +107,7 @@ def _explain_doc(found: Explanation) -> dict[str, Any]:
 
 
 def _print_text(source: str, found: Explanation, out: TextIO, *, details: bool) -> None:
+    """Print what was extracted from ``source`` and, with ``details``, how it was decided."""
     text = found.text
     out.write(f"== {display_safe(source)}\n")
     out.write(f"title:     {display_safe(text.title)}\n")
@@ -128,6 +130,7 @@ def _block_line(block: Block) -> str:
 
 
 def _print_explanation(found: Explanation, out: TextIO) -> None:
+    """Print the ``--explain`` decisions: extractor, verdict, blocks removed, spared and dropped."""
     out.write(f"paragraphs from: {found.extractor}\n")
     out.write(f"refused:   {found.refused or 'no (this text would be stored)'}\n")
     words = sum(block.words for block in found.removed)

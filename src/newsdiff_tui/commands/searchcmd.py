@@ -34,6 +34,7 @@ changed. Exits 1 when nothing matches."""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``search`` subcommand to the CLI."""
     p = sub.add_parser(
         "search",
         help="find the articles and versions that contain, gained or lost some words",
@@ -100,6 +101,7 @@ _LABELS = {"contains": "in", "added": "added in", "removed": "removed in"}
 
 
 def _versions(hit: SearchHit) -> str:
+    """The hit's version numbers as ranges, e.g. "v0-2, v5"."""
     return "v" + compact_ranges(v.number for v in hit.versions).replace(",", ", v")
 
 

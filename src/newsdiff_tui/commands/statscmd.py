@@ -29,6 +29,7 @@ figures depend on how often the articles were checked (see the README's "Statist
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``stats`` subcommand to the CLI."""
     p = sub.add_parser(
         "stats",
         help="per-source figures: how often, how fast and how articles change",
@@ -79,6 +80,7 @@ def _progress_printer() -> Any:
         return None
 
     def show(done: int, total: int) -> None:
+        """Show ``done/total`` on one line, for runs of 500 articles or more."""
         if total >= 500 and (done % 200 == 0 or done == total):
             end = "\n" if done == total else ""
             print(f"\rreading histories {done}/{total}", end=end, file=sys.stderr, flush=True)
@@ -95,6 +97,7 @@ def render_text(report: StatsReport) -> str:
     widths = [max(len(r[k]) for r in [HEADERS, *rows]) for k in range(len(HEADERS))]
 
     def line(cells: list[str]) -> str:
+        """A table row: the first cell left-aligned, the numbers right-aligned."""
         out = [cells[0].ljust(widths[0])]
         out += [cell.rjust(width) for cell, width in zip(cells[1:], widths[1:], strict=True)]
         return "  ".join(out).rstrip()
@@ -117,6 +120,7 @@ def render_markdown(report: StatsReport) -> str:
     """The same report as Markdown: a table of sources and a histogram table with bars."""
 
     def md_row(cells: list[str]) -> str:
+        """A Markdown table row, the source name escaped and every ``|`` too."""
         # Only the first cell (a source name, from a URL) is outside text; all are escaped
         # for | but numbers and our labels need nothing else.
         first, *rest = cells

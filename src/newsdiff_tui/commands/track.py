@@ -132,6 +132,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _seconds(text: str) -> float:
+    """The ``--delay`` argument type: a number of seconds from 0 to 3600."""
     try:
         value = float(text)
     except ValueError:
@@ -143,6 +144,7 @@ def _seconds(text: str) -> float:
 
 # ----- add -----------------------------------------------------------------------------------
 def run_add(args: argparse.Namespace) -> int:
+    """``newsdiff-tui add URL...``: track the URLs (all checked first); ``--backfill`` them."""
     urls = []
     for raw in args.urls:
         problem = url_problem(raw.strip())
@@ -182,6 +184,7 @@ class _Progress:
         self.bar_shown = False
 
     def __call__(self, event: CheckEvent) -> None:
+        """Print a finished check (only failures when quiet) and redraw the bar on a terminal."""
         if event.state == "checking":
             return
         self.done += 1
@@ -202,6 +205,7 @@ class _Progress:
             print(f"feed      {_line(url)}  {_line(message)}", file=self.stream, flush=True)
 
     def _bar(self, total: int) -> None:
+        """Draw the progress bar in place on the terminal's current line."""
         width = max(10, min(40, shutil.get_terminal_size().columns - 30))
         filled = width * self.done // max(total, 1)
         self.stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{total}")
@@ -209,11 +213,13 @@ class _Progress:
         self.bar_shown = True
 
     def _clear(self) -> None:
+        """Erase the progress bar, so that a line can be printed in its place."""
         if self.bar_shown:
             self.stream.write("\r\x1b[K")
             self.bar_shown = False
 
     def finish(self) -> None:
+        """Erase the bar at the end of the run."""
         self._clear()
 
 
@@ -251,6 +257,8 @@ def _fetch_options(args: argparse.Namespace) -> FetchOptions:
 
 
 def run_fetch(args: argparse.Namespace) -> int:
+    """``newsdiff-tui fetch``: read the feeds, check the due articles (or ``--all``), print a
+    summary; 1 if offline."""
     import asyncio
 
     from newsdiff_tui.tracker import CheckOptions, fetch_run
@@ -284,6 +292,8 @@ def run_fetch(args: argparse.Namespace) -> int:
 
 # ----- feed ----------------------------------------------------------------------------------
 def run_feed_add(args: argparse.Namespace) -> int:
+    """``newsdiff-tui feed add URL...``: follow the feeds, after reading each new one once to check
+    it; if any is refused, none is followed."""
     import asyncio
 
     from newsdiff_tui.feeds import add_feed, load_feeds
@@ -322,6 +332,7 @@ def run_feed_add(args: argparse.Namespace) -> int:
 
 
 async def _probe_all(urls: list[str], options: FetchOptions) -> list[FeedProbe]:
+    """Read every feed of ``urls`` once, side by side."""
     import asyncio
 
     from newsdiff_tui.feeds import probe_feed
@@ -330,6 +341,7 @@ async def _probe_all(urls: list[str], options: FetchOptions) -> list[FeedProbe]:
 
 
 def run_feed_list(args: argparse.Namespace) -> int:
+    """``newsdiff-tui feed list``: each followed feed, when it was read and what it found."""
     from newsdiff_tui.feeds import load_feeds
 
     with open_store(args) as store:
@@ -351,6 +363,7 @@ def run_feed_list(args: argparse.Namespace) -> int:
 
 
 def run_feed_remove(args: argparse.Namespace) -> int:
+    """``newsdiff-tui feed remove URL...``: stop following the feeds."""
     from newsdiff_tui.feeds import remove_feed
 
     with open_store(args) as store:

@@ -61,6 +61,7 @@ class ArticleProblem:
     message: str
 
     def line(self) -> str:
+        """The problem as one line: where, then what."""
         return f"{self.where}: {self.message}"
 
 

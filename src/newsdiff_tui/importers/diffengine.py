@@ -64,6 +64,7 @@ def read(source: str, options: ImportOptions) -> Iterator[ImportedArticle | Arti
         )
 
         def build(group: list[tuple]) -> ImportedArticle:
+            """One article from its group of entry-version rows."""
             return _article(group, feeds, options)
 
         yield from articles_or_problems(grouped(rows), build, lambda g: f"entry {g[0][0]}")
@@ -88,6 +89,7 @@ def _feeds(db: SQLiteSource) -> dict[object, object]:
 def _article(
     group: list[tuple], feeds: dict[object, object], options: ImportOptions
 ) -> ImportedArticle:
+    """The article of one group of entry-version rows, its paragraphs from each summary's HTML."""
     entry_id, _, _, _, _, _, found_id, entry_url, entry_created = group[0]
     if found_id is None:
         raise BadRow(f"its versions refer to an entry that is not in the {FORMAT} database")
@@ -130,12 +132,14 @@ def html_paragraphs(html: object) -> list[str]:
     run: list[str] = []
 
     def flush() -> None:
+        """End the current run of text as a paragraph (whitespace collapsed), if it has any."""
         paragraph = " ".join("".join(run).split())
         if paragraph:
             out.append(paragraph)
         run.clear()
 
     def walk(element: _Element) -> None:
+        """Gather the text of ``element`` into runs, ending a paragraph at each block's edges."""
         tag = element.tag if isinstance(element.tag, str) else ""
         block = tag.lower() in _BLOCKS
         if block:

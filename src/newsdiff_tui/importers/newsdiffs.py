@@ -77,6 +77,7 @@ def read(source: str, options: ImportOptions) -> Iterator[ImportedArticle | Arti
         )
 
         def build(group: list[tuple]) -> ImportedArticle:
+            """One article from its group of version rows."""
             return _article(group, repos, options)
 
         yield from articles_or_problems(grouped(rows), build, lambda g: f"article {g[0][0]}")
@@ -104,6 +105,7 @@ def _locate(source: str) -> tuple[Path, Path]:
 
 
 def _article(group: list[tuple], repos: _Repositories, options: ImportOptions) -> ImportedArticle:
+    """The article of one group of version rows, each version's text read from git."""
     article_id, _, _, _, _, _, _, found_id, raw_url, initial_date, git_dir = group[0]
     if found_id is None:
         raise BadRow("its versions refer to an article that is not in the Articles table")
@@ -184,6 +186,8 @@ class _Repositories:
         return self.open[name]
 
     def _path(self, name: str) -> Path:
+        """The folder of repository ``name``, in the data directory or its ``articles`` folder;
+        ``BadRow`` for a name that would lead outside."""
         relative = PurePosixPath(name)
         if not name or _CONTROL.search(name) or relative.is_absolute() or ".." in relative.parts:
             raise BadRow(f"'git_dir' must name a folder inside the data directory: {name[:60]!r}")
@@ -215,6 +219,7 @@ class _CatFile:
     """``git -C REPO cat-file --batch``: blobs by ``REV:PATH``, one request at a time."""
 
     def __init__(self, path: Path) -> None:
+        """Start ``git cat-file --batch`` in the repository at ``path`` (git must be installed)."""
         self.path = path
         self.errors: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
         try:
@@ -262,6 +267,7 @@ class _CatFile:
         return BadRow(f"git cannot read {self.path}: {reason}")
 
     def close(self) -> None:
+        """Stop the git process (killed if it does not end in 10 s) and close its pipes."""
         with contextlib.suppress(OSError):
             if self.process.stdin is not None:
                 self.process.stdin.close()

@@ -50,6 +50,7 @@ def read(source: str, options: ImportOptions) -> Iterator[ImportedArticle | Arti
         )
 
         def build(group: list[tuple]) -> ImportedArticle:
+            """One article from its group of version rows."""
             entry_id = group[0][0]
             url = article_url(group[0][4], f"version {group[0][1]}: 'url'")
             texts = [

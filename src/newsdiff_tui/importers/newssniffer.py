@@ -71,6 +71,7 @@ def read(source: str, options: ImportOptions) -> Iterator[ImportedArticle | Arti
 def _read_db(
     db: SQLiteSource, options: ImportOptions, source: str
 ) -> Iterator[ImportedArticle | ArticleProblem]:
+    """The articles of a NewsSniffer database, one per group of version rows."""
     with db:
         db.require(REQUIRED)
         published = "a.published_at" if "published_at" in db.columns("news_articles") else "NULL"
@@ -84,12 +85,14 @@ def _read_db(
         )
 
         def build(group: list[tuple]) -> ImportedArticle:
+            """One article from its group of version rows."""
             return _article(group, options)
 
         yield from articles_or_problems(grouped(rows), build, lambda g: f"article {g[0][0]}")
 
 
 def _article(group: list[tuple], options: ImportOptions) -> ImportedArticle:
+    """The article of one group of version rows (a version's first text row counts)."""
     article_id, _, _, _, _, _, found_id, url, published_at = group[0]
     if found_id is None:
         raise BadRow("its versions refer to an article that is not in news_articles")
@@ -172,6 +175,7 @@ def _load_csv(
             insert = f"INSERT INTO {table} VALUES ({', '.join('?' * len(columns))})"
 
             def values() -> Iterator[list[str | None]]:
+                """Each row's wanted fields, NULL spellings as None; a row of wrong length fails."""
                 for row in rows:
                     if len(row) != len(header):
                         if not row:

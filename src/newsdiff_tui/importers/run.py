@@ -53,9 +53,12 @@ __all__ = [
 
 
 class Reader(Protocol):
+    """What every format's ``read`` is: a source and options in, articles or problems out."""
+
     def __call__(
         self, source: str, options: ImportOptions
-    ) -> Iterator[ImportedArticle | ArticleProblem]: ...
+    ) -> Iterator[ImportedArticle | ArticleProblem]:
+        """Read ``source``: each article it holds, or the problem that kept one out."""
 
 
 # The formats ``import --from`` reads, each by its module's ``read``.
@@ -204,6 +207,7 @@ def _with_text(article: ImportedArticle) -> tuple[ImportedArticle, int]:
     seen_before: dict[str, str] = {}
 
     def normal(text: str) -> str:
+        """``normalize(text)``, memoised across the article's versions."""
         if text not in seen_before:
             seen_before[text] = normalize(text)
         return seen_before[text]
@@ -251,6 +255,7 @@ class _Staging:
     """Validated articles kept in a scratch SQLite file between reading and writing."""
 
     def __init__(self, path: Path) -> None:
+        """A scratch table at ``path``, unjournalled and unsynced: it is thrown away afterwards."""
         self.conn = sqlite3.connect(path)
         self.conn.execute("PRAGMA journal_mode=OFF")
         self.conn.execute("PRAGMA synchronous=OFF")
@@ -263,15 +268,18 @@ class _Staging:
         self.conn.close()
 
     def add(self, article: ImportedArticle) -> None:
+        """Stage one validated article."""
         self.conn.execute("INSERT INTO staged (article) VALUES (?)", (_dump(article),))
 
     def __iter__(self) -> Iterator[ImportedArticle]:
+        """The staged articles, in the order they were added."""
         self.conn.commit()
         for (doc,) in self.conn.execute("SELECT article FROM staged ORDER BY n"):
             yield _load(doc)
 
 
 def _dump(article: ImportedArticle) -> str:
+    """An article as one JSON row of the scratch database (the inverse of ``_load``)."""
     texts = [
         [
             seen.text.title,
@@ -292,6 +300,7 @@ def _dump(article: ImportedArticle) -> str:
 
 
 def _load(doc: str) -> ImportedArticle:
+    """The article a scratch row holds (the inverse of ``_dump``)."""
     url, where, feed_url, first_seen, texts = json.loads(doc)
     return ImportedArticle(
         url=url,

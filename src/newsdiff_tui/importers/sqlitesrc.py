@@ -55,6 +55,7 @@ class SQLiteSource:
     """
 
     def __init__(self, path: Path | str, *, fmt: str, what: str = "database") -> None:
+        """Open the database at ``path`` read-only, in one snapshot for the whole import."""
         self.path = check_input_file(path, what=f"{fmt} {what}")
         self.fmt = fmt
         uri = f"file:{quote(str(self.path.resolve()))}?mode=ro"
@@ -83,11 +84,13 @@ class SQLiteSource:
         self.close()
 
     def close(self) -> None:
+        """End the read snapshot and close the database."""
         with contextlib.suppress(sqlite3.Error):
             self.conn.rollback()
         self.conn.close()
 
     def has(self, table: str) -> bool:
+        """Whether the database has table ``table`` (any case)."""
         return table.lower() in self.tables
 
     def require(self, columns: Mapping[str, Sequence[str]]) -> None:

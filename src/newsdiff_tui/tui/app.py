@@ -115,6 +115,7 @@ class NewsdiffApp(App[int]):
         )
 
     def on_unmount(self) -> None:
+        """Stop the extraction pool and close the cache."""
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
         if self.store is not None:
@@ -132,6 +133,7 @@ class NewsdiffApp(App[int]):
         frame_shown()
 
     def action_quit(self) -> None:  # type: ignore[override]
+        """Quit; the exit code is 2 when the cache could not be opened."""
         self.exit(return_code=EXIT_CACHE_ERROR if self.cache_error else 0)
 
     # ----- what refreshes need ------------------------------------------------------------

@@ -53,6 +53,7 @@ class Backfill(LoopJob):
         self._post(BackfillFinished(self.article.id, self.label, summary, error))
 
     async def _main(self) -> BackfillSummary:
+        """Backfill the article, its progress posted to the screen as messages."""
         from newsdiff_tui.backfill import backfill_run
 
         article_id = self.article.id

@@ -37,6 +37,7 @@ class NewsdiffCommands(Provider):
         await self.screen.run_action(action)
 
     def _entries(self) -> list[tuple[str, str, str]]:
+        """The palette's entries, each with its key as the user's keymap binds it."""
         return palette_entries(getattr(self.app, "keymap_overrides", None))
 
     async def discover(self) -> Hits:

@@ -27,6 +27,7 @@ class DiffMemo:
     """A thread-safe, bounded memo of ``diff(old.text, new.text)``."""
 
     def __init__(self, size: int = 128, paragraphs: int = 60_000) -> None:
+        """A memo of at most ``size`` diffs, holding at most ``paragraphs`` paragraphs in all."""
         self.size = size
         self.paragraphs = paragraphs  # bound on the paragraphs of all diffs kept together
         self._lock = threading.Lock()

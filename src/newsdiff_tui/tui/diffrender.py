@@ -69,11 +69,13 @@ class RenderedDiff:
     anchors: list[int] = field(default_factory=list)  # line numbers of change starts
 
     def add(self, lines: Iterable[Text], *, change: bool = False) -> None:
+        """Append ``lines``; with ``change``, note where this change starts."""
         if change:
             self.anchors.append(len(self.lines))
         self.lines.extend(lines)
 
     def blank(self) -> None:
+        """Append an empty line (between paragraphs)."""
         self.lines.append(Text())
 
 
@@ -91,16 +93,19 @@ def words_text(words: Sequence[WordOp], styles: DiffStyles, side: Side = "both")
 
 
 def _wrap(text: Text, width: int, console: Console) -> list[Text]:
+    """``text`` wrapped to ``width`` cells (at least 4), long words folded; if empty, one line."""
     if not text.plain:
         return [Text()]
     return list(text.wrap(console, max(width, 4), overflow="fold"))
 
 
 def _with_gutter(lines: list[Text], mark: str, style: Style) -> list[Text]:
+    """``lines``, each after the gutter ``mark``."""
     return [Text.assemble((mark, style), line) for line in lines]
 
 
 def _fold_line(count: int, styles: DiffStyles) -> Text:
+    """The line standing for ``count`` folded unchanged paragraphs."""
     return Text(f"  ⋯ {unchanged_note(count)} folded (f unfolds)", styles.dim)
 
 
@@ -112,6 +117,7 @@ def _move_line(p: ParagraphDiff, styles: DiffStyles) -> Text:
 def _field_inline(
     label: str, f: FieldDiff, width: int, styles: DiffStyles, console: Console, out: RenderedDiff
 ) -> None:
+    """A title or byline line: its word diff if it changed, else its text; nothing if empty."""
     if not f.old and not f.new:
         return
     if f.changed:
@@ -151,6 +157,7 @@ def render_inline(
 
 
 def _pair_rows(left: Text, right: Text, col: int, console: Console, mark: str, styles: DiffStyles):
+    """Two texts side by side in columns of ``col`` cells, row by row, after the gutter ``mark``."""
     lefts = _wrap(left, col, console) if left.plain else []
     rights = _wrap(right, col, console) if right.plain else []
     rows = []
@@ -347,6 +354,7 @@ def render_blame(
     scale = max(b.version, 1)
 
     def add(sentence: BlamedSentence, text: Text) -> None:
+        """Add a sentence after its gutter, coloured by age; the newest version's are changes."""
         touched = last_touch(sentence)
         colour = blame_colour(touched / scale, styles)
         lines = _wrap(text, width - gutter_width, console)

@@ -125,6 +125,7 @@ class CheckProgress(Message):
     article_id: str
 
     def can_replace(self, message: Message) -> bool:
+        """Drop this progress for a newer one queued after it: only the latest counts."""
         return isinstance(message, CheckProgress)
 
 
@@ -165,6 +166,7 @@ class BackfillProgress(Message):
     stored: bool = False
 
     def can_replace(self, message: Message) -> bool:
+        """Drop this progress for a newer one queued, unless it stored a version (a reload)."""
         # ``self`` is the older message, dropped for ``message``: never one that stored a version.
         return isinstance(message, BackfillProgress) and not self.stored
 
@@ -218,6 +220,7 @@ class StatsProgress(Message):
     total: int
 
     def can_replace(self, message: Message) -> bool:
+        """Drop this progress for a newer one queued after it: only the latest counts."""
         return isinstance(message, StatsProgress)
 
 

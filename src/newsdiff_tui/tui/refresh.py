@@ -61,6 +61,7 @@ class LoopJob:
         job was cancelled before or while it ran)."""
 
         async def registered() -> Any:
+            """Note the loop and task for ``cancel``, then run ``main`` unless cancelled already."""
             with self._lock:
                 if self._cancelled:
                     main.close()

@@ -84,14 +84,17 @@ def long_lived_allocations() -> Iterator[None]:
 
 
 def _changed_key(doc: Doc) -> tuple[str, str]:
+    """Sort key by last change (first seen if none), ties broken by id."""
     return (doc.get("last_changed") or doc.get("first_seen") or "", doc["id"])
 
 
 def _first_seen_key(doc: Doc) -> tuple[str, str]:
+    """Sort key by first seen, ties broken by id."""
     return (doc.get("first_seen") or "", doc["id"])
 
 
 def _title_key(doc: Doc) -> tuple[str, str]:
+    """Sort key by title (the URL if none), case-folded, ties broken by id."""
     return ((doc.get("title") or doc.get("url") or "").casefold(), doc["id"])
 
 
@@ -99,6 +102,7 @@ class ArticleRows:
     """Sorted, filtered view of index documents; ``article(i)`` converts one row on demand."""
 
     def __init__(self, docs: Iterable[Doc] = (), sort: SortKey = "changed") -> None:
+        """Rows over ``docs``, sorted by ``sort``, unfiltered."""
         self.sort: SortKey = sort
         self.filter = ""
         self.search: TextMatches | None = None
@@ -109,6 +113,7 @@ class ArticleRows:
         self.replace_all(docs)
 
     def __len__(self) -> int:
+        """The number of rows listed (after the filter and the text search)."""
         return len(self._rows)
 
     @property
@@ -157,6 +162,7 @@ class ArticleRows:
             self._resort()
 
     def set_sort(self, sort: SortKey) -> None:
+        """Sort the rows by ``sort``, keeping the filter."""
         self.sort = sort
         self._resort()
 
@@ -176,6 +182,7 @@ class ArticleRows:
         return self.filter or (self.search.typed if self.search else "")
 
     def _resort(self) -> None:
+        """Sort every document by ``sort``, then filter again."""
         docs = list(self._docs.values())
         if self.sort == "title":
             docs.sort(key=_title_key)
@@ -193,6 +200,7 @@ class ArticleRows:
         self._refilter()
 
     def _hay_of(self, doc: Doc) -> str:
+        """What the filter looks in: title, source and URL, case-folded (memoised)."""
         hay = self._hay.get(doc["id"])
         if hay is None:
             hay = f"{doc.get('title') or ''}\x00{doc.get('source') or ''}\x00{doc['url']}"
@@ -200,6 +208,7 @@ class ArticleRows:
         return hay
 
     def _refilter(self) -> None:
+        """The listed rows: the sorted documents the text search found and the filter matches."""
         needle = self.filter.strip().casefold()
         rows = self._sorted
         if self.search is not None:
@@ -211,9 +220,11 @@ class ArticleRows:
         self._rows = rows
 
     def doc(self, index: int) -> Doc:
+        """The index document of row ``index``."""
         return self._rows[index]
 
     def id_at(self, index: int) -> str | None:
+        """The article id of row ``index``, None if there is no such row."""
         if 0 <= index < len(self._rows):
             return self._rows[index]["id"]
         return None
@@ -253,4 +264,5 @@ class _Key:
 
 @lru_cache(maxsize=512)
 def _article(key: _Key) -> Article:
+    """The Article of an index document, memoised by the document's identity."""
     return article_from_doc(key.doc)

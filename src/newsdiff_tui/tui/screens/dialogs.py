@@ -19,6 +19,7 @@ class HttpUrl(Validator):
     """Accepts http and https URLs with a host."""
 
     def validate(self, value: str) -> ValidationResult:
+        """Valid when ``url_problem`` finds nothing wrong with the URL."""
         problem = url_problem(value)
         return self.failure(problem) if problem else self.success()
 
@@ -44,6 +45,7 @@ class AddUrlDialog(ModalScreen[str | None]):
                 yield Button("Cancel", id="cancel")
 
     def _submit(self) -> None:
+        """Return the typed URL, or say what is wrong with it and stay open."""
         value = self.query_one("#url", Input).value.strip()
         problem = url_problem(value)
         if problem:
@@ -52,14 +54,17 @@ class AddUrlDialog(ModalScreen[str | None]):
         self.dismiss(value)
 
     def on_input_changed(self, event: Input.Changed) -> None:
+        """Say what is wrong with the URL as it is typed."""
         problem = url_problem(event.value) if event.value else None
         self.query_one("#url-problem", Static).update(Text(problem or ""))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Enter: add the URL, if it is one."""
         event.stop()
         self._submit()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
+        """Add the URL, or cancel."""
         event.stop()
         if event.button.id == "add":
             self._submit()
@@ -67,6 +72,7 @@ class AddUrlDialog(ModalScreen[str | None]):
             self.dismiss(None)
 
     def action_cancel(self) -> None:
+        """Close without adding anything (Escape)."""
         self.dismiss(None)
 
 
@@ -92,11 +98,14 @@ class ConfirmDialog(ModalScreen[bool]):
                 yield Button("Keep (n)", id="no")
 
     def on_mount(self) -> None:
+        """Focus the Keep button, so that a stray Enter changes nothing."""
         self.query_one("#no", Button).focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
+        """Answer yes or no by the button pressed."""
         event.stop()
         self.dismiss(event.button.id == "yes")
 
     def action_answer(self, yes: bool) -> None:
+        """Answer by key: y for yes, n or Escape for no."""
         self.dismiss(yes)

@@ -69,6 +69,7 @@ class HelpScreen(ModalScreen[None]):
     ]
 
     def __init__(self, keymap: dict[str, str] | None = None) -> None:
+        """The help of every key, as ``keymap`` (the user's overrides) binds it."""
         super().__init__()
         self.keymap = keymap or {}
 
@@ -81,4 +82,5 @@ class HelpScreen(ModalScreen[None]):
             yield Static(marks_table())
 
     def action_dismiss(self) -> None:  # type: ignore[override]
+        """Close the help (Escape, q or ?)."""
         self.dismiss(None)

@@ -139,6 +139,7 @@ class MainScreen(Screen[None]):
         export_dir: Path | None = None,
         watch_interval: float | None = None,
     ) -> None:
+        """The screen over ``store`` listing its index ``docs``; ``remember`` saves the view."""
         super().__init__()
         self.store = store
         self.clock = clock
@@ -219,6 +220,7 @@ class MainScreen(Screen[None]):
         return self.refresh_job is not None
 
     def on_mount(self) -> None:
+        """Apply the saved view, focus the list and, with ``watch_interval``, poll the cache."""
         self.articles.border_title = "Articles"
         self.timeline.border_title = "Versions"
         self.diff_view.border_title = "Diff"
@@ -236,6 +238,7 @@ class MainScreen(Screen[None]):
             self.set_interval(self.watch_interval, self.poll_store)
 
     def on_unmount(self) -> None:
+        """Cancel a refresh or backfill still running."""
         if self.refresh_job is not None:
             self.refresh_job.cancel()
         if self.backfill_job is not None:
@@ -297,6 +300,7 @@ class MainScreen(Screen[None]):
 
     # ----- selection: an article ----------------------------------------------------------
     def on_article_list_highlighted(self, message: ArticleList.Highlighted) -> None:
+        """Show the article the cursor moved to (and its text-search hit)."""
         if message.article_id != self.article_id:
             if not self.refreshing and not self.backfilling and self.article_id is not None:
                 self.say("")  # a message about where you were no longer applies
@@ -304,6 +308,7 @@ class MainScreen(Screen[None]):
             self.say_search_hit(message.article_id)
 
     def on_article_list_opened(self, message: ArticleList.Opened) -> None:
+        """Enter on an article: go to its versions."""
         self.timeline.focus()
 
     def select_article(self, article_id: str | None) -> None:
@@ -364,6 +369,7 @@ class MainScreen(Screen[None]):
             self.post_message(VersionsLoaded(article_id, versions))
 
     def on_versions_loaded(self, message: VersionsLoaded) -> None:
+        """Show the loaded versions; a reload of the same article stays on the reader's version."""
         if message.article_id != self.article_id:
             return  # the cursor has moved on
         timeline = self.timeline
@@ -394,6 +400,7 @@ class MainScreen(Screen[None]):
         self.start_stats()
 
     def on_article_unreadable(self, message: ArticleUnreadable) -> None:
+        """Say that the selected article cannot be read, and why."""
         if message.article_id != self.article_id:
             return
         self.shown_id = None
@@ -403,18 +410,22 @@ class MainScreen(Screen[None]):
 
     # ----- selection: a version, and the diff ---------------------------------------------
     def on_version_timeline_highlighted(self, message: VersionTimeline.Highlighted) -> None:
+        """Show the diff of the version the cursor moved to."""
         if not self.refreshing and not self.backfilling:
             self.say("")
         self.show_selected_diff()
 
     def on_version_timeline_opened(self, message: VersionTimeline.Opened) -> None:
+        """Enter on a version: go to its diff."""
         self.diff_view.focus()
 
     def set_pair_title(self, label: str) -> None:
+        """Name what the diff pane shows (e.g. "Diff v1 → v2") on its border and in the header."""
         self.diff_view.border_title = label or "Diff"
         self.header.pair = label
 
     def show_message(self, lines: Any) -> None:
+        """Show ``lines`` in the diff pane instead of a diff."""
         self._diff_key = None
         self.diff_view.show_message(lines)
 
@@ -500,6 +511,7 @@ class MainScreen(Screen[None]):
             self.post_message(StatsComputed(article_id, found))
 
     def on_stats_computed(self, message: StatsComputed) -> None:
+        """Show the versions' change figures, if still for the article on screen."""
         if message.article_id == self.shown_id:
             self.timeline.set_stats(message.stats)
 
@@ -548,6 +560,7 @@ class MainScreen(Screen[None]):
             self.post_message(IndexReloaded(rows, select, changed_today, last_checked))
 
     def on_index_reloaded(self, message: IndexReloaded) -> None:
+        """Swap in the reloaded index, keeping the sort, filter, search and the cursor's article."""
         rows = message.rows
         if rows.sort != self.rows.sort:
             rows.set_sort(self.rows.sort)  # the sort or filter changed while it loaded
@@ -595,14 +608,17 @@ class MainScreen(Screen[None]):
             self.reload_index(poll=True)
 
     def on_action_failed(self, message: ActionFailed) -> None:
+        """Say a worker's failure in the status bar and as a notification."""
         self.say(Text(message.error))
         self.notify(message.error, severity="error", markup=False)
 
     # ----- actions: view ----------------------------------------------------------------
     def action_help(self) -> None:
+        """Show every key, as the user's keymap binds it (``?``)."""
         self.app.push_screen(HelpScreen(dict(self.app.keymap_overrides)))  # type: ignore[attr-defined]
 
     def action_quit(self) -> None:
+        """Quit the app (``q``)."""
         self.app.exit(return_code=0)
 
     def action_show_stats(self) -> None:
@@ -620,11 +636,13 @@ class MainScreen(Screen[None]):
         self.maximize(focused, container=False)
 
     def action_filter(self) -> None:
+        """Open the filter and focus it (``/``)."""
         box = self.filter_box
         box.add_class("-active")
         box.focus()
 
     def action_clear_filter(self) -> None:
+        """Close the filter, drop any filter or text search, back to the list."""
         box = self.filter_box
         box.value = ""
         box.remove_class("-active")
@@ -634,10 +652,12 @@ class MainScreen(Screen[None]):
         self.articles.focus()
 
     def on_input_changed(self, event: Input.Changed) -> None:
+        """Filter the titles as the user types (not in text mode: that searches on Enter)."""
         if event.input.id == "filter" and self.filter_box.mode == "titles":
             self.apply_filter(event.value)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Enter in the filter: run a text search, or go back to the list (an empty one closes)."""
         if event.input.id == "filter":
             if self.filter_box.mode == "text" and event.value.strip():
                 self.start_text_search(event.value)
@@ -658,6 +678,7 @@ class MainScreen(Screen[None]):
         self.update_view_status()
 
     def action_escape(self) -> None:
+        """Escape: clear the filter or text search if there is one, else the base version."""
         if self.rows.narrowed_by or self.filter_box.has_class("-active"):
             self.action_clear_filter()
         elif self.timeline.base is not None:
@@ -724,11 +745,13 @@ class MainScreen(Screen[None]):
         self.post_message(TextSearchDone(token, typed, result))
 
     def on_text_search_progress(self, message: TextSearchProgress) -> None:
+        """Say that the search index is being built, if for the latest search."""
         if message.token == self._search_token:
             self.filter_box.border_subtitle = "building the search index…"
             self.say(message.note)
 
     def on_text_search_done(self, message: TextSearchDone) -> None:
+        """List the articles the latest text search found, or say why none."""
         if message.token != self._search_token:
             return  # a newer search was asked for
         box = self.filter_box
@@ -781,6 +804,7 @@ class MainScreen(Screen[None]):
         self.say(line)
 
     def action_sort(self, key: str) -> None:
+        """Sort the articles by ``key`` (a ``SORT_KEYS`` name; from the palette)."""
         if key in SORT_KEYS:
             sort: SortKey = key  # type: ignore[assignment]
             keep = self.articles.selected_id
@@ -791,20 +815,24 @@ class MainScreen(Screen[None]):
             self.remember_view()
 
     def action_cycle_sort(self) -> None:
+        """Sort by the next key: last change, first seen, title (``O``)."""
         index = SORT_KEYS.index(self.rows.sort)
         self.action_sort(SORT_KEYS[(index + 1) % len(SORT_KEYS)])
 
     def action_toggle_split(self) -> None:
+        """Show the diff inline or side by side (``s``)."""
         self.diff_view.set_split(not self.diff_view.split)
         self.update_view_status()
         self.remember_view()
 
     def action_toggle_fold(self) -> None:
+        """Fold or unfold unchanged paragraphs (``f``)."""
         self.diff_view.set_fold(not self.diff_view.fold)
         self.update_view_status()
         self.remember_view()
 
     def action_toggle_boring(self) -> None:
+        """Show or hide boring versions (punctuation or whitespace only) (``h``)."""
         timeline = self.timeline
         timeline.set_show_boring(not timeline.show_boring)
         hidden = sum(1 for v in timeline.versions if v.boring) if not timeline.show_boring else 0
@@ -818,12 +846,15 @@ class MainScreen(Screen[None]):
         self.start_stats()
 
     def action_next_change(self) -> None:
+        """Jump to the next change in the diff (``n``)."""
         self._jump(1)
 
     def action_prev_change(self) -> None:
+        """Jump to the previous change in the diff (``N``)."""
         self._jump(-1)
 
     def _jump(self, direction: int) -> None:
+        """Jump to a change in ``direction`` and say which one of how many."""
         view = self.diff_view
         index = view.jump_change(direction)
         more = " so far" if view.rendering else ""
@@ -845,6 +876,7 @@ class MainScreen(Screen[None]):
         self.show_selected_diff()
 
     def action_mark_base(self) -> None:
+        """Mark the selected version as the base to compare with, or clear it (``b``)."""
         base = self.timeline.toggle_base()
         if base is None:
             self.say("Base cleared: comparing with the previous version")
@@ -854,6 +886,7 @@ class MainScreen(Screen[None]):
 
     # ----- actions: the article ---------------------------------------------------------
     def action_open_browser(self) -> None:
+        """Open the article, or the selected archived version, in the browser (``o``)."""
         article = self.selected_article()
         if article is not None:
             self.open_worker(self.archive_page() or article.url)
@@ -878,6 +911,7 @@ class MainScreen(Screen[None]):
             self.post_message(ActionFailed("browser", f"No browser available. URL: {safe(url)}"))
 
     def action_export_markdown(self) -> None:
+        """Export the selected article's history as Markdown (``e``)."""
         article = self.selected_article()
         if article is None:
             self.notify("Select an article to export", severity="warning")
@@ -897,14 +931,17 @@ class MainScreen(Screen[None]):
         self.post_message(ExportWritten(str(path)))
 
     def on_browser_opened(self, message: BrowserOpened) -> None:
+        """Confirm the page that was opened."""
         self.notify(f"Opened {safe(message.url)}", markup=False)
 
     def on_export_written(self, message: ExportWritten) -> None:
+        """Say where the export was written."""
         text = f"Exported to {safe(message.path)}"
         self.say(Text(text))
         self.notify(text, title="Export", markup=False)
 
     def action_delete_article(self) -> None:
+        """Stop tracking the selected article, after asking (``d``)."""
         article = self.selected_article()
         if article is None:
             return
@@ -916,6 +953,7 @@ class MainScreen(Screen[None]):
         )
 
         def done(confirmed: bool | None) -> None:
+            """Delete the article if the user confirmed."""
             if confirmed:
                 self.delete_worker(article)
 
@@ -932,12 +970,16 @@ class MainScreen(Screen[None]):
         self.post_message(ArticleDeleted(article))
 
     def on_article_deleted(self, message: ArticleDeleted) -> None:
+        """Confirm the deletion and reload the list."""
         article = message.article
         self.notify(f"Deleted {safe(article.title) or safe(article.url)}", markup=False)
         self.reload_index()
 
     def action_add_url(self) -> None:
+        """Ask for a URL and track it (``a``)."""
+
         def done(url: str | None) -> None:
+            """Track the URL the dialog returned, if any."""
             if url:
                 self.add_worker(url)
 
@@ -955,12 +997,14 @@ class MainScreen(Screen[None]):
         self.post_message(ArticleAdded(article, url))
 
     def on_article_added(self, message: ArticleAdded) -> None:
+        """Select the new article in the list and check it at once."""
         self.notify(f"Tracking {safe(message.article.url)}", markup=False)
         self.reload_index(select=message.article.id)
         self.start_refresh((message.article.id,), "new article")
 
     # ----- refresh ----------------------------------------------------------------------
     def action_refresh_selected(self) -> None:
+        """Check the selected article now (``r``)."""
         if self.article_id is not None:
             self.start_refresh((self.article_id,), "selected article")
 
@@ -992,6 +1036,7 @@ class MainScreen(Screen[None]):
         job.run(request)
 
     def on_check_progress(self, message: CheckProgress) -> None:
+        """Mark the article being checked and say which one of how many."""
         self.articles.set_mark(message.article_id, "checking")
         self.say(
             Text.assemble(
@@ -1000,6 +1045,7 @@ class MainScreen(Screen[None]):
         )
 
     def on_article_checked(self, message: ArticleChecked) -> None:
+        """Mark the article's outcome; notify the first failures; follow a new version asked for."""
         self.articles.set_mark(message.article_id, message.state)
         self.say(
             Text.assemble(
@@ -1023,6 +1069,7 @@ class MainScreen(Screen[None]):
             self.reload_index()
 
     def on_refresh_finished(self, message: RefreshFinished) -> None:
+        """Sum up the refresh (or its failure) and reload the index."""
         self.refresh_job = None
         s = message.summary
         if s is None:
@@ -1083,16 +1130,19 @@ class MainScreen(Screen[None]):
         job.run()
 
     def on_backfill_progress(self, message: BackfillProgress) -> None:
+        """Say how the backfill goes; reload when it stored a version."""
         self.say(Text(progress_text(message)))
         if message.stored:
             self.reload_index()  # the new version shows in place (see ``on_versions_loaded``)
 
     def on_backfill_paused(self, message: BackfillPaused) -> None:
+        """Say that the archive asked us to wait."""
         text = f"Backfill paused: {safe(message.message)}"
         self.say(Text(text))
         self.notify(text, title="Backfill", severity="warning", markup=False)
 
     def on_backfill_finished(self, message: BackfillFinished) -> None:
+        """Sum up the backfill and reload the index."""
         self.backfill_job = None
         text, severity = finished_notice(message.summary, message.error)
         self.say(Text(text))
@@ -1101,6 +1151,7 @@ class MainScreen(Screen[None]):
 
     @on(Input.Blurred, "#filter")
     def _filter_left(self, event: Input.Blurred) -> None:
+        """Hide the filter when it loses the focus with nothing typed."""
         if not event.input.value:
             event.input.remove_class("-active")
 

@@ -70,9 +70,11 @@ class FirstChangeChart(Widget):
         self.refresh(layout=True)
 
     def get_content_height(self, container, viewport, width: int) -> int:  # type: ignore[no-untyped-def]
+        """A header line and a line per bin."""
         return len(HISTOGRAM_BINS) + 1
 
     def render(self) -> Text:
+        """The chart of the source shown: per bin its count, share, share by then and bar."""
         stats = self.stats
         if stats is None:
             return Text()
@@ -157,17 +159,21 @@ class StatsScreen(Screen[None]):
 
     @property
     def table(self) -> DataTable[Text]:
+        """The per-source table."""
         return self.query_one("#stats-table", DataTable)
 
     @property
     def chart(self) -> FirstChangeChart:
+        """The chart of the source picked in the table."""
         return self.query_one("#stats-chart", FirstChangeChart)
 
     def on_mount(self) -> None:
+        """Hide the chart until the figures arrive, and start collecting them."""
         self.chart.add_class("-hidden")
         self.collect()
 
     def action_close(self) -> None:
+        """Close the statistics (Escape, q or S)."""
         self.dismiss(None)
 
     # ----- collecting -----------------------------------------------------------------
@@ -184,6 +190,7 @@ class StatsScreen(Screen[None]):
         posted = 0.0
 
         def progress(done: int, total: int) -> None:
+            """Post progress at most every ``POST_EVERY`` seconds; stop if the screen was closed."""
             nonlocal posted
             if worker.is_cancelled:
                 raise _Cancelled
@@ -205,6 +212,7 @@ class StatsScreen(Screen[None]):
             self.post_message(StatsCollected(report))
 
     def on_stats_progress(self, message: StatsProgress) -> None:
+        """Show how many histories have been read."""
         progress_bar = self.query_one("#stats-bar", ProgressBar)
         progress_bar.update(total=message.total, progress=message.done)
         self.query_one("#stats-reading", Static).update(
@@ -212,6 +220,7 @@ class StatsScreen(Screen[None]):
         )
 
     def on_stats_collected(self, message: StatsCollected) -> None:
+        """Show the figures, or why there are none."""
         if message.report is None:
             self.query_one("#stats-reading", Static).update(
                 Text.assemble(("No statistics: ", "bold"), safe(message.error))
@@ -255,6 +264,7 @@ class StatsScreen(Screen[None]):
         table.focus()
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        """Chart the source the table's cursor moved to."""
         stats = self.by_source.get(str(event.row_key.value))
         if stats is not None:
             self.chart.show(stats)

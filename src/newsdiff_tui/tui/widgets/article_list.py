@@ -107,6 +107,7 @@ class ArticleList(LineView):
     # ----- data -------------------------------------------------------------------------
     @property
     def selected_id(self) -> str | None:
+        """The article under the cursor, None when the list is empty."""
         return self.rows.id_at(self.cursor)
 
     def reload(self, keep_id: str | None = None) -> None:
@@ -142,29 +143,36 @@ class ArticleList(LineView):
         self.post_message(self.Highlighted(self.selected_id))
 
     def refresh_line_row(self, row: int) -> None:
+        """Repaint row ``row``."""
         self.refresh_line(row)  # the row cache key includes the cursor, no clearing needed
 
     def action_cursor(self, delta: int) -> None:
+        """Move the cursor ``delta`` rows (the movement keys)."""
         self.move_to(self.cursor + delta)
 
     def action_page(self, direction: int) -> None:
+        """Move the cursor a page up (-1) or down (1)."""
         page = max(self.scrollable_content_region.height - 1, 1)
         self.move_to(self.cursor + direction * page)
 
     def action_jump(self, where: int) -> None:
+        """Go to the first article (0) or the last (-1)."""
         self.move_to(len(self.rows) - 1 if where < 0 else where)
 
     def action_open(self) -> None:
+        """Enter: open the selected article's versions."""
         if self.selected_id is not None:
             self.post_message(self.Opened(self.selected_id))
 
     def on_click(self, event: Click) -> None:
+        """A click selects the article clicked."""
         row = round(self.scroll_y) + event.y
         if 0 <= row < len(self.rows):
             self.move_to(row)
 
     # ----- rendering --------------------------------------------------------------------
     def row_key(self, row: int, width: int) -> Hashable:
+        """A row changes with its document, cursor, focus, width, mark and the minute (ages)."""
         doc = self.rows.doc(row)
         return (
             id(doc),
@@ -176,10 +184,12 @@ class ArticleList(LineView):
         )
 
     def render_line(self, y: int) -> Strip:
+        """Note the minute first: the ages shown change with it."""
         self._minute = self._now().strftime("%Y%m%d%H%M")
         return super().render_line(y)
 
     def render_row(self, row: int, width: int) -> Text:
+        """One article: mark, source, title, versions and age, as the width allows."""
         article = self.rows.article(row)
         style = self.get_component_rich_style
         mark = self.marks.get(article.id)

@@ -34,6 +34,7 @@ class AppHeader(Widget):
     pair: reactive[str] = reactive("")
 
     def render(self) -> Text:
+        """Counts and freshness on the left; the last problem and the pair on the right."""
         left = Text.assemble(("newsdiff-tui", "bold"), " — ", self.summary)
         if self.network:
             left.append(f" · {self.network}")
@@ -56,5 +57,6 @@ class StatusBar(Widget):
     view: reactive[str] = reactive("")
 
     def render(self) -> Text:
+        """The last message on the left, the view's settings on the right."""
         message = self.message if isinstance(self.message, Text) else Text(self.message)
         return _two_sided(message, Text(self.view), self.size.width)

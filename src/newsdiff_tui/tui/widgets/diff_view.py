@@ -65,6 +65,7 @@ class DiffContent:
 
     @property
     def is_message(self) -> bool:
+        """Whether this content is only a message (nothing to diff or show)."""
         return (
             self.pair is None and self.diff is None and self.single is None and self.blame is None
         )
@@ -100,6 +101,7 @@ class DiffView(LineView):
     def __init__(
         self, *, pair_diff: Callable[[Version, Version], ArticleDiff], id: str | None = None
     ) -> None:
+        """An empty view; ``pair_diff`` diffs two versions (the screen's memo)."""
         super().__init__(id=id)
         self.content = DiffContent()
         self.split = False
@@ -123,13 +125,16 @@ class DiffView(LineView):
         self.rebuild(("top", 0))
 
     def show_message(self, lines: Iterable[str | Text]) -> None:
+        """Show ``lines`` instead of a diff."""
         self.show(DiffContent(message=tuple(lines)))
 
     def set_split(self, split: bool) -> None:
+        """Show the diff side by side or inline, staying at the same change or line."""
         self.split = split
         self._rebuild_keeping_place()
 
     def set_fold(self, fold: bool) -> None:
+        """Fold unchanged paragraphs or not, staying at the same change or line."""
         self.fold = fold
         self._rebuild_keeping_place()
 
@@ -142,6 +147,7 @@ class DiffView(LineView):
         self.rebuild(("change", current) if current is not None else ("top", 0))
 
     def styles_for_diff(self) -> DiffStyles:
+        """The view's component styles, for the renderer (which runs in a worker)."""
         style = self.get_component_rich_style
         return DiffStyles(
             delete=style("diff-view--delete"),
@@ -229,6 +235,7 @@ class DiffView(LineView):
 
     @on(DiffLinesRendered)
     def _lines_rendered(self, message: DiffLinesRendered) -> None:
+        """Take a batch of pieces from the rendering worker, if still for what the view shows."""
         message.stop()
         if message.token != self._token:
             return  # pieces of a content, mode or width the view no longer shows
@@ -248,6 +255,7 @@ class DiffView(LineView):
         self._settle_place(final=not self.rendering)
 
     def _settle_place(self, *, final: bool) -> None:
+        """Scroll to the place asked for once its line has arrived (``final``: no more will)."""
         place = self._place
         if place is None:
             return
@@ -289,6 +297,7 @@ class DiffView(LineView):
         self.rebuild(("top", 0))
 
     def on_resize(self) -> None:
+        """Wrap the lines again at a new width, staying at the same change or line."""
         if self.row_width != self._built_width:
             current = self.current_change
             place: Place = (
@@ -310,6 +319,7 @@ class DiffView(LineView):
 
     @property
     def change_count(self) -> int:
+        """The number of changes (of the lines measured so far)."""
         return len(self.wrapped.anchors)
 
     def jump_change(self, direction: int) -> int | None:
@@ -334,17 +344,21 @@ class DiffView(LineView):
 
     # ----- scrolling --------------------------------------------------------------------
     def action_scroll_lines(self, delta: int) -> None:
+        """Scroll by ``delta`` lines (the movement keys)."""
         self.scroll_to(y=max(0, round(self.scroll_y) + delta), animate=False)
 
     def action_scroll_page(self, direction: int) -> None:
+        """Scroll a page up (-1) or down (1), keeping a line of the last page."""
         page = max(self.scrollable_content_region.height - 1, 1)
         self.scroll_to(y=max(0, round(self.scroll_y) + direction * page), animate=False)
 
     # ----- rendering --------------------------------------------------------------------
     def row_key(self, row: int, width: int) -> Hashable:
+        """Rows change with every new layout or current change (``_generation``)."""
         return (self._generation, row, width)
 
     def render_row(self, row: int, width: int) -> Text:
+        """A line of the layout, marked with ▶ where the current change starts."""
         line = self.wrapped.line(row).copy()
         anchors = self.wrapped.anchors
         if self.current_change is not None and anchors and row == anchors[self.current_change]:

@@ -72,25 +72,31 @@ class LineView(ScrollView, can_focus=True):
         self.refresh()
 
     def clear_row_cache(self) -> None:
+        """Forget every rendered row and repaint (after a change of content or style)."""
         self._row_cache.clear()
         self.refresh()
 
     def on_resize(self) -> None:
+        """Rows are rendered at the width: drop them and size the canvas again."""
         self._row_cache.clear()
         self.virtual_size = Size(self.row_width, self.row_count)
 
     def on_focus(self) -> None:
+        """The focus changes the style of rows: render them again."""
         self.clear_row_cache()
 
     def on_blur(self) -> None:
+        """The focus changes the style of rows: render them again."""
         self.clear_row_cache()
 
     def render_lines(self, crop: Region) -> list[Strip]:
+        """Look up the base style once for the whole render pass."""
         # ``rich_style`` walks up the DOM on every access: look it up once per render pass.
         self._base_style = self.rich_style
         return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
+        """Line ``y`` of the screen: its row rendered (or taken from the cache) at the width."""
         _, scroll_y = self.scroll_offset
         row = scroll_y + y
         width = self.row_width
@@ -133,4 +139,5 @@ class LineView(ScrollView, can_focus=True):
 
     @staticmethod
     def styled(style: Style | None) -> Style:
+        """``style``, or an empty style for None."""
         return style or Style()

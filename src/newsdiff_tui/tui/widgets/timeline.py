@@ -158,6 +158,7 @@ class VersionTimeline(LineView):
         self.border_subtitle = note  # type: ignore[assignment]
 
     def set_show_boring(self, show: bool) -> None:
+        """Show or hide boring versions, keeping the cursor on its version."""
         self.show_boring = show
         self._recompute(select=self.selected.number if self.selected else None)
 
@@ -168,6 +169,7 @@ class VersionTimeline(LineView):
         self.clear_row_cache()
 
     def _recompute(self, select: int | None) -> None:
+        """Pick the versions to show (the base always), the cursor on ``select`` or the latest."""
         self.shown = [
             v for v in self.versions if self.show_boring or not v.boring or v.number == self.base
         ]
@@ -186,6 +188,7 @@ class VersionTimeline(LineView):
 
     @property
     def selected(self) -> Version | None:
+        """The version under the cursor, None when there is none."""
         return self.shown[self.cursor] if self.shown else None
 
     def previous_of(self, version: Version) -> Version | None:
@@ -203,6 +206,7 @@ class VersionTimeline(LineView):
         return [p for p in pairs if (p[0].number, p[1].number) not in self.stats]
 
     def select_number(self, number: int) -> None:
+        """Put the cursor on version ``number``, if it is shown."""
         numbers = [v.number for v in self.shown]
         if number in numbers:
             self.move_to(numbers.index(number))
@@ -218,12 +222,14 @@ class VersionTimeline(LineView):
         return self.base
 
     def clear_base(self) -> None:
+        """Unmark the base version: diffs compare with the previous version again."""
         self.base = None
         self._generation += 1
         self.clear_row_cache()
 
     # ----- movement ---------------------------------------------------------------------
     def move_to(self, index: int) -> None:
+        """Put the cursor on row ``index`` (clamped) and announce the version there."""
         count = len(self.shown)
         index = max(0, min(index, count - 1)) if count else 0
         if index == self.cursor:
@@ -236,24 +242,30 @@ class VersionTimeline(LineView):
         self.post_message(self.Highlighted(self.shown[index].number))
 
     def action_cursor(self, delta: int) -> None:
+        """Move the cursor ``delta`` rows (the movement keys)."""
         self.move_to(self.cursor + delta)
 
     def action_jump(self, where: int) -> None:
+        """Go to the first version (0) or the latest (-1)."""
         self.move_to(len(self.shown) - 1 if where < 0 else where)
 
     def action_open(self) -> None:
+        """Enter: open the selected version's diff."""
         self.post_message(self.Opened())
 
     def on_click(self, event: Click) -> None:
+        """A click selects the version clicked."""
         row = round(self.scroll_y) + event.y
         if 0 <= row < len(self.shown):
             self.move_to(row)
 
     # ----- rendering --------------------------------------------------------------------
     def row_key(self, row: int, width: int) -> Hashable:
+        """A row changes with the rows, the cursor, the focus and the width."""
         return (self._generation, row, row == self.cursor, self.has_focus, width)
 
     def render_row(self, row: int, width: int) -> Text:
+        """One version: number, origin, time, gap since the previous, marks and change figures."""
         style = self.get_component_rich_style
         version = self.shown[row]
         previous = self.shown[row - 1] if row > 0 else None
