@@ -92,6 +92,17 @@ def test_shared_space_outside_a_sides_own_space_inside() -> None:
     assert render_words(diff_words("x y z", "x q z"), side="new") == "x {+q+} z"
 
 
+def test_one_side_alone_never_marks_a_space() -> None:
+    """Shown alone (side by side), a side reads the same with its edge spaces outside the
+    marks, so a struck or underlined run never reaches into the space between words."""
+    words = diff_words("the pact was set", "the pact a serious rift was set")
+    assert render_words(words) == "the pact {+a serious rift +}was set"  # both: exact
+    assert render_words(words, side="new") == "the pact {+a serious rift+} was set"
+    assert render_words(words, side="old") == "the pact was set"
+    gone = diff_words("for now and more. The end", "for now. The end")
+    assert render_words(gone, side="old") == "for now [-and more-]. The end"
+
+
 def test_pieces_never_repeat_a_kind() -> None:
     result = pieces(diff_words("one two three and more four five", "one 2 three and more 4 five"))
     assert all(a.op != b.op for a, b in itertools.pairwise(result))

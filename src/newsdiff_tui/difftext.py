@@ -57,7 +57,9 @@ def pieces(words: Sequence[WordOp], side: Side = "both") -> list[Piece]:
 
     Each change (the deleted and inserted runs between two kept ones) becomes: the whitespace
     both sides start with, the deleted text, the inserted text, the whitespace both sides end
-    with. Kept text around merges, so a piece never follows one of its own kind.
+    with. Kept text around merges, so a piece never follows one of its own kind. On one side
+    alone a change's own edge whitespace is kept text too (only one side is shown, so it reads
+    the same; a mark then never underlines or strikes a space).
     """
     out: list[Piece] = []
 
@@ -82,13 +84,19 @@ def pieces(words: Sequence[WordOp], side: Side = "both") -> list[Piece]:
             (deleted if words[k].op == "delete" else inserted).append(words[k].text)
             k += 1
         old, new = "".join(deleted), "".join(inserted)
+        if side != "both":
+            op, text = ("delete", old) if side == "old" else ("insert", new)
+            core = text.strip()
+            start = text.find(core) if core else len(text)
+            add("equal", text[:start])
+            add(op, core)
+            add("equal", text[start + len(core) :])
+            continue
         lead = _shared_space(old, new)
         trail = _shared_space(old[lead:], new[lead:], end=True)
         add("equal", old[:lead])
-        if side != "new":
-            add("delete", old[lead : len(old) - trail])
-        if side != "old":
-            add("insert", new[lead : len(new) - trail])
+        add("delete", old[lead : len(old) - trail])
+        add("insert", new[lead : len(new) - trail])
         add("equal", old[len(old) - trail :])
     return out
 
