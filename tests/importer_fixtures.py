@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_helpers import run
 
-from newsdiff_tui.cli import main
 from newsdiff_tui.store import Store
 from newsdiff_tui.urls import article_id_for
 
@@ -190,22 +190,6 @@ def init_repo(repo: Path) -> Path:
     repo.mkdir(parents=True, exist_ok=True)
     git(repo, "init", "-q")
     return repo
-
-
-def tree_state(root: Path) -> dict[str, tuple[bytes, int]]:
-    """Every file under ``root`` with its bytes and mtime (the cache's lock file is not data)."""
-    return {
-        str(p.relative_to(root)): (p.read_bytes(), p.stat().st_mtime_ns)
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and p.name != ".lock"
-    }
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    """The CLI run in-process: its exit code, stdout and stderr."""
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def import_from(

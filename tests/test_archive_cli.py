@@ -11,6 +11,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from cli_helpers import run
 from fake_archive import (
     FakeArchive,
     capture_reply,
@@ -31,12 +32,6 @@ SENTENCE = "Officials in Seoul said on Friday that the decision to extend the pa
 def body(tag: str) -> str:
     paragraphs = [f"{SENTENCE}, {tag} report {n} said in a statement." for n in range(3)]
     return page(f"Pact news {tag}", paragraphs)
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def serve_seed(fake: FakeArchive, seed_data: dict) -> None:

@@ -11,9 +11,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from cli_helpers import run
 
 from newsdiff_tui.blame import blame, blame_all, split_sentences
-from newsdiff_tui.cli import main
 from newsdiff_tui.model import ArticleText
 from newsdiff_tui.store import Store
 
@@ -43,12 +43,6 @@ GAPS = [
     timedelta(hours=5),
     timedelta(days=2),
 ]
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture

@@ -15,8 +15,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cli_helpers import run
+from cli_helpers import tree_state as files_of
 
-from newsdiff_tui.cli import main
 from newsdiff_tui.model import ArticleText, CheckState
 from newsdiff_tui.store import SCHEMA_VERSION, Store
 
@@ -36,21 +37,6 @@ LIST_KEYS = {
     "archived",
     "imported",
 }
-
-
-def files_of(root: Path) -> dict[str, tuple[bytes, int]]:
-    """Every file under ``root`` with its bytes and mtime (the lock file is not data)."""
-    return {
-        str(p.relative_to(root)): (p.read_bytes(), p.stat().st_mtime_ns)
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and p.name != ".lock"
-    }
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture

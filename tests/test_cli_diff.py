@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from cli_helpers import run as _run
 
-from newsdiff_tui.cli import main
 from newsdiff_tui.commands.diffcmd import parse_text, render_words
 from newsdiff_tui.diff import diff_words
 from newsdiff_tui.store import Store
@@ -22,12 +22,6 @@ PAGE = """<html><head><title>{title}</title><meta name="author" content="Ann Lee
 P1 = "The council voted on Tuesday to close the old library on Main Street next spring."
 P2 = "Residents packed the hall, and several speakers urged members to delay the decision."
 P3 = "The mayor said the building would be sold and the money spent on the new school."
-
-
-def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def _files(tmp_path: Path, old: str, new: str) -> tuple[Path, Path]:

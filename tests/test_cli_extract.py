@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from cli_helpers import run
 from local_server import LocalServer, Reply
 
 from newsdiff_tui.cli import main
@@ -26,12 +27,6 @@ PAGE = (
     "<p>{first}</p><div class='ad-slot'>Advertisement</div><p>{second}</p></article>"
     "</div></body></html>"
 )
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def write_page(tmp_path: Path, charset: str = "utf-8", name: str = "page.html") -> Path:

@@ -12,6 +12,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from cli_helpers import run
 from local_server import LocalServer, Reply, Request, atom_feed, news_page, rate_limited
 
 from newsdiff_tui.cli import main
@@ -19,12 +20,6 @@ from newsdiff_tui.diff import diff
 from newsdiff_tui.difftext import stats_compact
 from newsdiff_tui.netguard import ALLOW_PRIVATE_ENV
 from newsdiff_tui.store import Store, default_root
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def seed_page(seed: dict, number: int, variant: int = 0) -> str:

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import feedparser
 import pytest
+from cli_helpers import run as _run
 
-from newsdiff_tui.cli import main
 from newsdiff_tui.export import (
     WONT_BE_CHECKED,
     default_filename,
@@ -34,12 +34,6 @@ def _add_second_nyt(store: Store, seed_data: dict) -> str:
     )
     article, _ = load_history(store, other)
     return article.id
-
-
-def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 # ----- success ------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from cli_helpers import run, tree_state
 from importer_fixtures import (
     SEED,
     cache_fixture,  # noqa: F401 - the fixture ``cache``
@@ -20,9 +21,7 @@ from importer_fixtures import (
     newsedits_db,
     newssniffer_csv,
     newssniffer_db,
-    run,
     stored,
-    tree_state,
 )
 
 from newsdiff_tui.cli import main

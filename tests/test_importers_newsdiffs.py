@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_helpers import tree_state
 from importer_fixtures import (
     cache_fixture,  # noqa: F401 - the fixture ``cache``
     commit_version,
@@ -22,7 +23,6 @@ from importer_fixtures import (
     newsdiffs_dir,
     newsdiffs_file,
     stored,
-    tree_state,
 )
 
 from newsdiff_tui.history import dump_history, load_history

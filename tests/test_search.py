@@ -17,9 +17,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from cli_helpers import run
 
 from newsdiff_tui import search as search_module
-from newsdiff_tui.cli import main
 from newsdiff_tui.model import ArticleText, Version
 from newsdiff_tui.search import SearchIndex, compact_ranges, fts5_available, search
 from newsdiff_tui.storage import atomic_write_json
@@ -344,12 +344,6 @@ def test_a_damaged_shard_is_left_out_until_it_is_repaired(cache: Store) -> None:
 
 
 # ----- the commands -------------------------------------------------------------------------
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_cli_search_text(shared: Store, capsys: pytest.CaptureFixture[str]) -> None:

@@ -15,8 +15,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from cli_helpers import run
 
-from newsdiff_tui.cli import main
 from newsdiff_tui.diff import ParagraphOpKind
 from newsdiff_tui.errors import NewsdiffError
 from newsdiff_tui.model import ArticleText
@@ -74,12 +74,6 @@ def build(store: Store, histories: dict = HISTORIES, start: datetime = T0) -> St
 @pytest.fixture
 def hand_built(store: Store) -> Store:
     return build(store)
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def histogram(**counts: int) -> tuple[int, ...]:

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from cli_helpers import tree_state as files_of
 from tinydb import Query
 
 import newsdiff_tui.store as store_mod
@@ -37,15 +38,6 @@ def text(*paragraphs: str, title: str = "Storm warning") -> ArticleText:
 
 def at(minutes: int) -> datetime:
     return T0 + timedelta(minutes=minutes)
-
-
-def files_of(root: Path) -> dict[str, tuple[bytes, int]]:
-    """Every file under ``root`` with its bytes and mtime: to prove nothing was changed."""
-    return {
-        str(p.relative_to(root)): (p.read_bytes(), p.stat().st_mtime_ns)
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and p.name != ".lock"
-    }
 
 
 # ----- versions ---------------------------------------------------------------------------
